@@ -1,0 +1,78 @@
+"""The site's contact form. It validates with the same normalisers as the API and hands the
+service the same `ContactInfo` mapping, so both entry points store the same thing."""
+
+from functools import cache
+from typing import Any
+
+import phonenumbers
+from babel import Locale
+from django import forms
+from django.core.exceptions import ValidationError
+
+from contacts import limits
+from contacts.normalize import normalize_email, normalize_phone
+
+
+@cache
+def country_choices() -> list[tuple[str, str]]:
+    names = Locale("en").territories
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS, key=lambda r: names.get(r, r))
+    return [("", "Choose a country")] + [
+        (r, f"{names.get(r, r)} (+{phonenumbers.country_code_for_region(r)})") for r in regions
+    ]
+
+
+class ContactForm(forms.Form):
+    first_name = forms.CharField(
+        label="First name", max_length=limits.NAME_PART, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=limits.NAME_PART, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    email = forms.CharField(
+        label="Email", max_length=limits.EMAIL, required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone_country = forms.ChoiceField(label="Phone country", choices=country_choices, required=False, initial="US")
+    phone = forms.CharField(
+        label="Phone", max_length=limits.PHONE, required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel-national"}),
+    )
+    company = forms.CharField(
+        label="Company", max_length=limits.COMPANY, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    message = forms.CharField(label="Message", max_length=limits.MESSAGE, required=False, widget=forms.Textarea)
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        if email:
+            normalize_email(email)
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        phone = cleaned.get("phone")
+        if phone:
+            try:
+                normalize_phone(phone, cleaned.get("phone_country"))
+            except ValidationError as exc:
+                self.add_error("phone_country" if exc.code in {"invalid_country", "no_country"} else "phone", exc)
+        return cleaned
+
+    def contact_info(self) -> dict[str, Any]:
+        """The submission as a Wix `ContactInfo` mapping, with empty fields left out."""
+        data = self.cleaned_data
+        info: dict[str, Any] = {}
+        name = {k: v for k, v in (("first", data["first_name"]), ("last", data["last_name"])) if v}
+        if name:
+            info["name"] = name
+        if data["email"]:
+            info["emails"] = [{"email": data["email"]}]
+        if data["phone"]:
+            info["phones"] = [{"phone": data["phone"], "countryCode": data["phone_country"]}]
+        if data["company"]:
+            info["company"] = data["company"]
+        return info

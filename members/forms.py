@@ -1,0 +1,64 @@
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from contacts import limits
+from contacts.normalize import normalize_email
+
+
+class SignupForm(forms.Form):
+    email = forms.CharField(
+        label="Email", max_length=limits.EMAIL, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    first_name = forms.CharField(
+        label="First name", max_length=limits.NAME_PART, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=limits.NAME_PART, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        normalize_email(email)
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            user = get_user_model()(
+                username=cleaned.get("email", ""),
+                email=cleaned.get("email", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Log in with the email, in any letter case: the username is the email's match key."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs["autocomplete"] = "email"
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"]
+        try:
+            return normalize_email(username).key
+        except ValidationError:
+            return username.strip().lower()

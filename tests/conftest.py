@@ -1,0 +1,17 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _postgresql_only(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The suite proves behaviour on the production database; never run it silently elsewhere."""
+    if connection.vendor != "postgresql":
+        pytest.exit("The test suite runs on PostgreSQL: set DATABASE_URL (see README).", returncode=1)
+
+
+@pytest.fixture
+def now() -> datetime.datetime:
+    return timezone.now()

@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crmsite
 
-.PHONY: install run test check
+.PHONY: install run test check typecheck
 
 install: $(VENV)/.installed
 
@@ -28,3 +28,6 @@ test: install
 check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+typecheck: install
+	$(PY) -m mypy

@@ -31,7 +31,8 @@ class EmailInlineForm(forms.ModelForm):
         fields = ["email", "tag", "primary"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("email"):
             normalized = normalize_email(cleaned["email"])
             cleaned["email"], self.instance.key = normalized.email, normalized.key
@@ -47,7 +48,8 @@ class PhoneInlineForm(forms.ModelForm):
         fields = ["phone", "country_code", "tag", "primary"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("phone"):
             try:
                 normalized = normalize_phone(cleaned["phone"], cleaned.get("country_code"))

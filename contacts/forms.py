@@ -53,7 +53,8 @@ class ContactForm(forms.Form):
         return email
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         phone = cleaned.get("phone")
         if phone:
             try:

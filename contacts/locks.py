@@ -6,6 +6,7 @@ reconcile first takes a transaction-scoped advisory lock per match key, in ascen
 and only then reads and decides. The unique constraints stay as the backstop.
 """
 
+import uuid
 from collections.abc import Iterable
 
 from django.db import connection
@@ -31,7 +32,7 @@ def lock_match_keys(keys: Iterable[tuple[str, str]]) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [ordered])
 
 
-def lock_contact(contact_id: object) -> Contact:
+def lock_contact(contact_id: uuid.UUID) -> Contact:
     """Lock one contact's row for a non-key update. NO KEY UPDATE does not block the KEY SHARE
     locks that inserts referencing this contact take, so two reconciles that each lock one
     contact and insert rows pointing at the other's cannot deadlock."""

@@ -39,7 +39,9 @@ class Contact(models.Model):
     locale = models.CharField(max_length=limits.LOCALE, blank=True)
     picture = models.URLField(max_length=limits.URL, blank=True)
     extended_fields = models.JSONField(default=dict, blank=True)
-    labels = models.ManyToManyField("Label", through="ContactLabel", related_name="contacts", blank=True)
+    labels: "models.ManyToManyField[Label, ContactLabel]" = models.ManyToManyField(
+        "Label", through="ContactLabel", related_name="contacts", blank=True
+    )
     source_type = models.CharField(max_length=32, choices=SourceType.choices, default=SourceType.OTHER)
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()

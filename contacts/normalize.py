@@ -81,6 +81,7 @@ def normalize_phone(raw: str, country_code: str | None = None) -> NormalizedPhon
     if phone.startswith("+"):
         key = f"+{digits}"
     else:
+        assert region is not None  # refused above when there is neither a region nor a +
         key = f"+{phonenumbers.country_code_for_region(region)}{digits}"
     return NormalizedPhone(phone=phone, country_code=country, e164="", key=key)
 

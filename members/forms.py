@@ -32,7 +32,8 @@ class SignupForm(forms.Form):
         return email
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         password = cleaned.get("password")
         if password:
             user = get_user_model()(

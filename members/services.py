@@ -3,7 +3,6 @@
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -40,7 +39,7 @@ def member_signup(
         owner = Email.objects.filter(key=normalized.key).values_list("contact__member__id", flat=True).first()
         if owner is not None or user_model.objects.filter(username=normalized.key).exists():
             raise ValidationError({"email": [ACCOUNT_EXISTS]}, code="account_exists")
-        user: AbstractUser = user_model.objects.create_user(
+        user = user_model.objects.create_user(
             username=normalized.key,
             email=normalized.email,
             password=password,

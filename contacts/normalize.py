@@ -16,6 +16,7 @@ from contacts import limits
 
 PHONE_CHARACTERS = re.compile(r"^[0-9 +\-.()]+$")
 HAS_LETTER = re.compile(r"[A-Za-z]")
+VANITY = re.compile(r"(?:.*?[A-Za-z]){3}")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def normalize_phone(raw: str, country_code: str | None = None) -> NormalizedPhon
             "Give the phone's country code, or write the number in international form (+…).", code="no_country"
         )
 
-    parsed = _parse(phone, region)
+    parsed = _parse(_vanity_digits(phone), region)
     if parsed is not None and phonenumbers.is_valid_number(parsed):
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         return NormalizedPhone(phone=phone, country_code=country, e164=e164, key=e164)
@@ -86,7 +87,19 @@ def normalize_phone(raw: str, country_code: str | None = None) -> NormalizedPhon
     return NormalizedPhone(phone=phone, country_code=country, e164="", key=key)
 
 
+def _vanity_digits(phone: str) -> str:
+    """A vanity number (at least three letters, as phonenumbers defines it: 1-800-FLOWERS) with
+    its letters as digits; "" for any other text with letters, so that phonenumbers does not
+    pick a number out of it ("call me 650…", "… ext. 12"), which §6 refuses."""
+    if not HAS_LETTER.search(phone):
+        return phone
+    text = phonenumbers.convert_alpha_characters_in_number(phone) if VANITY.match(phone) else ""
+    return text if PHONE_CHARACTERS.match(text) else ""
+
+
 def _parse(phone: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    if not phone:
+        return None
     try:
         return phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:

@@ -133,8 +133,10 @@ def _reconcile(
         if visitor_row is not None:
             touch_visitor(visitor_row, now, link_to=None)
         plan = plan_nothing(payload, NOT_AUTHENTICATED_MEMBER)
-        return _record(payload, plan, choice, choice.contact_id, visitor_row, actor, channel, step_order, now,
-                       message, new_contact=False)
+        result = _record(payload, plan, choice, choice.contact_id, visitor_row, actor, channel, step_order, now,
+                         message, new_contact=False)
+        _record_possible_duplicates(choice.contact_id, choice, result.submission_id, now)  # §4 holds here too
+        return result
 
     if choice.contact_id is None:
         plan = plan_append(ContactSnapshot(), payload, extended_values=extended, owners=owners, contact_id=None)

@@ -4,11 +4,15 @@ rule is tested without a database.
 """
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from contacts import limits
 from contacts.payload import AddressInput, ContactPayload, EmailInput, JsonValue, PhoneInput
+
+Item = TypeVar("Item", EmailInput, PhoneInput, AddressInput)
+Primaried = TypeVar("Primaried", EmailInput, PhoneInput)
 
 # API name → Contact field, in the order they are reported.
 SCALAR_FIELDS: tuple[tuple[str, str], ...] = (
@@ -175,8 +179,18 @@ def _fill_empty(
         skipped.append(Change(api_name, _json(value), FIELD_NOT_EMPTY))
 
 
-def _append_items(field_name, items, existing_keys, owners, contact_id, written, skipped, *, display):  # type: ignore[no-untyped-def]
-    appended = []
+def _append_items(
+    field_name: str,
+    items: Sequence[Item],
+    existing_keys: frozenset[str],
+    owners: Mapping[str, object],
+    contact_id: object,
+    written: list[Change],
+    skipped: list[Change],
+    *,
+    display: Callable[[Item], str],
+) -> list[Item]:
+    appended: list[Item] = []
     seen: set[str] = set()
     count = len(existing_keys)
     for item in items:
@@ -197,7 +211,14 @@ def _append_items(field_name, items, existing_keys, owners, contact_id, written,
     return appended
 
 
-def _with_primary(field_name, items, has_primary, skipped, *, display):  # type: ignore[no-untyped-def]
+def _with_primary(
+    field_name: str,
+    items: list[Primaried],
+    has_primary: bool,
+    skipped: list[Change],
+    *,
+    display: Callable[[Primaried], str],
+) -> tuple[tuple[Primaried, bool], ...]:
     """§9: a contact without a primary gets one (the first flagged primary, else the first
     appended); an existing primary is never replaced."""
     if not items:

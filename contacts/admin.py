@@ -21,7 +21,7 @@ from contacts.models import (
     VisitorLink,
     VisitorSession,
 )
-from contacts.normalize import normalize_email, normalize_phone
+from contacts.normalize import address_key, normalize_email, normalize_phone
 from contacts.payload import AddressInput
 
 
@@ -62,21 +62,47 @@ class PhoneInlineForm(forms.ModelForm):
         return cleaned
 
 
+class ContactItemFormSet(forms.BaseInlineFormSet):
+    """Checks across the contact's rows what the database would otherwise refuse with an error
+    page: one match key twice, or more than one primary (decisions.md §7, §9)."""
+
+    def item_key(self, form: forms.ModelForm) -> str:
+        return str(form.instance.key)
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [f for f in self.forms
+                if getattr(f, "cleaned_data", None) and not f.errors and not f.cleaned_data.get("DELETE")]
+        keys = [self.item_key(f) for f in kept]
+        if len(keys) != len(set(keys)):
+            raise ValidationError("The same entry is listed twice.")
+        if sum(1 for f in kept if f.cleaned_data.get("primary")) > 1:
+            raise ValidationError("A contact has at most one primary: untick the others.")
+
+
+class AddressFormSet(ContactItemFormSet):
+    def item_key(self, form: forms.ModelForm) -> str:
+        return address_key(tuple(form.cleaned_data.get(n) or "" for n in AddressInput.TEXT_FIELDS))
+
+
 class EmailInline(admin.TabularInline):
     model = Email
     form = EmailInlineForm
+    formset = ContactItemFormSet
     extra = 0
 
 
 class PhoneInline(admin.TabularInline):
     model = Phone
     form = PhoneInlineForm
+    formset = ContactItemFormSet
     extra = 0
     readonly_fields = ["e164"]
 
 
 class AddressInline(admin.StackedInline):
     model = Address
+    formset = AddressFormSet
     extra = 0
     exclude = ["key", "created_at"]
 
@@ -98,14 +124,15 @@ class ContactAdmin(admin.ModelAdmin):
 
     def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
         instances = formset.save(commit=False)
-        for instance in instances:
+        for obj in formset.deleted_objects:  # first, so a deleted key or primary can be re-added
+            obj.delete()
+        # Rows losing their primary flag are saved first, so moving it is never two primaries at once.
+        for instance in sorted(instances, key=lambda i: bool(getattr(i, "primary", False))):
             if getattr(instance, "created_at", None) is None and hasattr(instance, "created_at"):
                 instance.created_at = timezone.now()
             if isinstance(instance, Address):
                 instance.key = AddressInput(**{n: getattr(instance, n) for n in AddressInput.TEXT_FIELDS}).key
             instance.save()
-        for obj in formset.deleted_objects:
-            obj.delete()
         formset.save_m2m()
 
     def save_model(self, request: Any, obj: Contact, form: Any, change: bool) -> None:

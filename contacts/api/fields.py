@@ -7,8 +7,19 @@ from typing import Any
 from rest_framework import serializers
 
 
+def _finite(value: int | float) -> bool:
+    """A number a float can hold: not NaN or infinite, and not an integer too large for one."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 class StrictCharField(serializers.CharField):
-    default_error_messages = {"invalid": "Expected a string."}
+    default_error_messages = {
+        "invalid": "Expected a string.",
+        "null_characters_not_allowed": "Null characters are not allowed.",
+    }
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -31,7 +42,7 @@ class StrictFloatField(serializers.FloatField):
     default_error_messages = {"invalid": "Expected a number."}
 
     def to_internal_value(self, data: Any) -> float:
-        if isinstance(data, bool) or not isinstance(data, (int, float)) or not math.isfinite(data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)) or not _finite(data):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -39,13 +50,18 @@ class StrictFloatField(serializers.FloatField):
 class ExtendedValueField(serializers.Field):
     """A JSON string or number; the service checks it against the field's data type."""
 
-    default_error_messages = {"invalid": "Expected a string or a number."}
+    default_error_messages = {
+        "invalid": "Expected a string or a number.",
+        "null_characters_not_allowed": "Null characters are not allowed.",
+    }
 
     def to_internal_value(self, data: Any) -> str | float | int:
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):
             self.fail("invalid")
-        if isinstance(data, float) and not math.isfinite(data):
+        if isinstance(data, (int, float)) and not _finite(data):
             self.fail("invalid")
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("null_characters_not_allowed")
         return data
 
     def to_representation(self, value: Any) -> Any:

@@ -114,6 +114,8 @@ class ContactInfoSerializer(StrictSerializer):
             raise serializers.ValidationError(
                 f"Ensure this field has no more than {limits.MAX_EXTENDED_FIELDS_PER_REQUEST} keys."
             )
+        if any("\x00" in key for key in value):
+            raise serializers.ValidationError("Null characters are not allowed.")
         return value
 
 

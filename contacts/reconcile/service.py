@@ -84,8 +84,6 @@ def contact_append_or_create(
     Raises `django.core.exceptions.ValidationError` for unknown labels or extended fields
     (nothing written) and `NothingToReconcile` for step 5.
     """
-    if payload.is_empty():
-        raise NothingToReconcile  # nothing to find a contact by, nothing to append
     labels = resolve_labels(payload)
     extended = resolve_extended_fields(payload)
     for attempt in range(1, MAX_ATTEMPTS + 1):

@@ -166,7 +166,7 @@ def test_everything_empty_shows_a_non_field_error_and_writes_nothing(client):
     assert counts() == before
 
 
-def test_only_a_message_is_not_enough(client):
+def test_only_a_message_from_a_new_visitor_is_not_enough(client):
     before = counts()
 
     response = client.post(FORM_URL, {**EMPTY, "message": "Hello?", "phone_country": "US"})
@@ -174,6 +174,18 @@ def test_only_a_message_is_not_enough(client):
     assert response.status_code == 400
     assert "Please tell us your name, your email or your phone number." in response.content.decode()
     assert counts() == before
+
+
+def test_only_a_message_from_a_returning_visitor_is_stored_on_their_contact(client):
+    client.post(FORM_URL, {**VALID})
+    contact = Contact.objects.get()
+
+    response = client.post(FORM_URL, {**EMPTY, "message": "Any news?", "phone_country": "US"})
+
+    assert response.status_code == 302
+    assert Contact.objects.count() == 1
+    latest = Submission.objects.order_by("-created_at").first()
+    assert (latest.contact_id, latest.message, latest.matched_by) == (contact.id, "Any news?", "visitor")
 
 
 def test_too_long_value_is_a_field_error(client):

@@ -213,13 +213,29 @@ def test_nothing_to_find_or_create_from_is_rejected_and_writes_nothing(order: St
 
 
 @BOTH_ORDERS
-def test_an_empty_payload_is_rejected_even_from_a_linked_visitor(order: StepOrder) -> None:
-    visitor, contact = linked_visitor(ARI)
-    before = row_counts(), contact_state(contact.id)
+def test_an_empty_payload_from_an_unknown_visitor_is_rejected(order: StepOrder) -> None:
+    before = row_counts()
     for info in ({}, {"name": {"first": "  "}, "emails": [], "labelKeys": []}):
         with pytest.raises(NothingToReconcile):
-            submit(info, visitor=visitor, order=order)
-    assert (row_counts(), contact_state(contact.id)) == before
+            submit(info, visitor=new_visitor(), order=order)
+        with pytest.raises(NothingToReconcile):
+            submit(info, visitor=None, order=order)
+    assert row_counts() == before
+
+
+@BOTH_ORDERS
+def test_an_empty_payload_from_a_linked_visitor_lands_on_its_contact_and_writes_nothing(order: StepOrder) -> None:
+    """A returning visitor's message-only form submission is kept on their contact (step 3)."""
+    visitor, contact = linked_visitor(ARI)
+    before = contact_state(contact.id)
+    result = submit({}, visitor=visitor, order=order, channel=Channel.FORM, message="Call me back")
+    assert (result.contact_id, result.matched_by, result.new_contact) == (contact.id, "visitor", False)
+    after = contact_state(contact.id)
+    for state in (before, after):  # the activity date moves; nothing else may
+        del state["fields"]["last_activity_at"], state["fields"]["last_activity_type"]
+    assert after == before
+    submission = Submission.objects.get(pk=result.submission_id)
+    assert (submission.message, submission.written, submission.skipped) == ("Call me back", [], [])
 
 
 # --- step 3: the visitor's linked contact, and the two step orders ---------------------------

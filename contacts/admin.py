@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -121,6 +122,7 @@ class ContactAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "revision", "created_at", "updated_at", "last_activity_type", "last_activity_at"]
     inlines = [EmailInline, PhoneInline, AddressInline, ContactLabelInline]
     show_full_result_count = False
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
         instances = formset.save(commit=False)

@@ -101,8 +101,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, opted into now
-
 PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_REGION = None
 

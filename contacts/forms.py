@@ -22,7 +22,19 @@ def country_choices() -> list[tuple[str, str]]:
     ]
 
 
-class ContactForm(forms.Form):
+def validate_email_address(value: str) -> None:
+    """The service's own email rule, so a form never accepts what the API refuses."""
+    normalize_email(value)
+
+
+def email_field(*, required: bool) -> forms.CharField:
+    return forms.CharField(
+        label="Email", max_length=limits.EMAIL, required=required, validators=[validate_email_address],
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class PersonNameForm(forms.Form):
     first_name = forms.CharField(
         label="First name", max_length=limits.NAME_PART, required=False,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
@@ -31,10 +43,10 @@ class ContactForm(forms.Form):
         label="Last name", max_length=limits.NAME_PART, required=False,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
-    email = forms.CharField(
-        label="Email", max_length=limits.EMAIL, required=False,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+
+
+class ContactForm(PersonNameForm):
+    email = email_field(required=False)
     phone_country = forms.ChoiceField(label="Phone country", choices=country_choices, required=False, initial="US")
     phone = forms.CharField(
         label="Phone", max_length=limits.PHONE, required=False,
@@ -45,12 +57,6 @@ class ContactForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     message = forms.CharField(label="Message", max_length=limits.MESSAGE, required=False, widget=forms.Textarea)
-
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"]
-        if email:
-            normalize_email(email)
-        return email
 
     def clean(self) -> dict[str, Any]:
         super().clean()

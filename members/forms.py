@@ -5,32 +5,17 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from contacts import limits
+from contacts.forms import PersonNameForm, email_field
 from contacts.normalize import normalize_email
 
 
-class SignupForm(forms.Form):
-    email = forms.CharField(
-        label="Email", max_length=limits.EMAIL, widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
+class SignupForm(PersonNameForm):
+    field_order = ["email", "password", "first_name", "last_name"]
+    email = email_field(required=True)
     password = forms.CharField(
         label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
-    first_name = forms.CharField(
-        label="First name", max_length=limits.NAME_PART, required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-    )
-    last_name = forms.CharField(
-        label="Last name", max_length=limits.NAME_PART, required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-    )
-
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"]
-        normalize_email(email)
-        return email
-
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data

@@ -28,8 +28,9 @@ def lock_match_keys(keys: Iterable[tuple[str, str]]) -> None:
     if not ordered:
         return
     with connection.cursor() as cursor:
-        # unnest yields in array order, so the locks are taken in ascending key order.
-        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [ordered])
+        # PostgreSQL evaluates a volatile target list after the sort, so the locks are taken
+        # in ascending key order and two transactions can never wait on each other here.
+        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", [ordered])
 
 
 def lock_contact(contact_id: uuid.UUID) -> Contact:

@@ -48,9 +48,14 @@ class Contact(models.Model):
     updated_at = models.DateTimeField()
     last_activity_type = models.CharField(max_length=48, choices=ActivityType.choices, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_sources",
+        help_text="Set when staff merged this contact into another; its id then resolves to that one.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("merge_contact", "Can merge contacts")]
 
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
@@ -238,6 +243,10 @@ class PossibleDuplicate(models.Model):
     submission = models.ForeignKey(Submission, null=True, blank=True, on_delete=models.SET_NULL)
     reason = models.CharField(max_length=200)
     created_at = models.DateTimeField()
+    dismissed_at = models.DateTimeField(null=True, blank=True, help_text="Marked 'not a duplicate' by staff.")
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -248,3 +257,21 @@ class PossibleDuplicate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_a_id} ~ {self.contact_b_id}"
+
+
+class ContactMerge(models.Model):
+    """Who merged which contact into which, when, and what moved (decisions.md §13)."""
+
+    target = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="merges_received")
+    source = models.OneToOneField(Contact, on_delete=models.PROTECT, related_name="merge_record")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField()
+    summary = models.JSONField(default=dict, help_text="What the merge filled and moved.")
+
+    class Meta:
+        ordering = ["-merged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"

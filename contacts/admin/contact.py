@@ -9,19 +9,10 @@ from django.db import models
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from contacts.models import (
-    Address,
-    Contact,
-    ContactLabel,
-    Email,
-    ExtendedField,
-    Label,
-    Phone,
-    PossibleDuplicate,
-    Submission,
-    VisitorLink,
-    VisitorSession,
-)
+from contacts.admin.contact_list import ContactListMixin
+from contacts.admin.contact_page import ContactPageMixin
+from contacts.admin.merge import ContactMergeMixin
+from contacts.models import Address, Contact, ContactLabel, Email, Phone
 from contacts.normalize import address_key, normalize_email, normalize_phone
 from contacts.payload import AddressInput
 
@@ -115,10 +106,10 @@ class ContactLabelInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "company", "source_type", "created_at", "last_activity_type", "last_activity_at"]
-    list_filter = ["source_type", "labels"]
-    search_fields = ["first_name", "last_name", "company", "emails__key", "phones__key"]
+class ContactAdmin(ContactMergeMixin, ContactPageMixin, ContactListMixin, admin.ModelAdmin):
+    """Composed by topic: the list (contact_list.py), the page's read-only panels
+    (contact_page.py) and merging (merge.py); editing the contact's rows is here."""
+
     readonly_fields = ["id", "revision", "created_at", "updated_at", "last_activity_type", "last_activity_at"]
     inlines = [EmailInline, PhoneInline, AddressInline, ContactLabelInline]
     show_full_result_count = False
@@ -145,53 +136,3 @@ class ContactAdmin(admin.ModelAdmin):
         if change:
             obj.revision += 1
         super().save_model(request, obj, form, change)
-
-
-@admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "key", "label_type"]
-    search_fields = ["display_name", "key"]
-
-
-@admin.register(ExtendedField)
-class ExtendedFieldAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "key", "data_type", "field_type"]
-    search_fields = ["display_name", "key"]
-
-
-class VisitorLinkInline(admin.TabularInline):
-    model = VisitorLink
-    extra = 0
-    readonly_fields = ["contact", "linked_at", "unlinked_at"]
-    can_delete = False
-
-
-@admin.register(VisitorSession)
-class VisitorSessionAdmin(admin.ModelAdmin):
-    list_display = ["id", "contact", "first_seen", "last_seen"]
-    list_select_related = ["contact"]
-    readonly_fields = ["id", "contact", "first_seen", "last_seen"]
-    inlines = [VisitorLinkInline]
-    show_full_result_count = False
-
-
-@admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "channel", "identity_type", "matched_by", "new_contact", "contact"]
-    list_filter = ["channel", "identity_type", "new_contact"]
-    list_select_related = ["contact"]
-    readonly_fields = [f.name for f in Submission._meta.fields]
-    show_full_result_count = False
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(PossibleDuplicate)
-class PossibleDuplicateAdmin(admin.ModelAdmin):
-    list_display = ["contact_a", "contact_b", "reason", "created_at"]
-    list_select_related = ["contact_a", "contact_b"]
-    readonly_fields = ["contact_a", "contact_b", "submission", "reason", "created_at"]

@@ -1,4 +1,5 @@
 import datetime
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -15,3 +16,11 @@ def _postgresql_only(django_db_setup, django_db_blocker):  # type: ignore[no-unt
 @pytest.fixture
 def now() -> datetime.datetime:
     return timezone.now()
+
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: see tests/browser/conftest.py for why."""
+    items.sort(key=lambda item: Path(str(item.fspath)).is_relative_to(BROWSER_TESTS))

@@ -141,6 +141,8 @@ def _reconcile(
         contact = _create_contact(plan, channel, now)
     else:
         contact = lock_contact(choice.contact_id)
+        if contact.merged_into_id is not None:  # merged by staff while we waited for the lock
+            contact = lock_contact(contact.merged_into_id)
         plan = plan_append(_snapshot(contact), payload, extended_values=extended, owners=owners,
                            contact_id=contact.id)
         _update_contact(contact, plan, channel, now)

@@ -56,6 +56,14 @@ class Contact(models.Model):
     class Meta:
         ordering = ["-created_at"]
         permissions = [("merge_contact", "Can merge contacts")]
+        # The admin list's orders (the changelist adds -pk) and its source filter. The search's
+        # name-prefix indexes, UPPER(col::text) text_pattern_ops, are PostgreSQL-only SQL in
+        # migration 0003.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="contact_created_idx"),
+            models.Index(fields=["last_activity_at", "id"], name="contact_last_activity_idx"),
+            models.Index(fields=["source_type", "created_at", "id"], name="contact_source_created_idx"),
+        ]
 
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()

@@ -103,6 +103,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_REGION = None
+CRM_DEFAULT_PHONE_REGION = env("CRM_DEFAULT_PHONE_REGION", default="US")  # admin search: phones typed without +
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

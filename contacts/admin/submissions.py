@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from contacts.admin.dashboard import growth_view
+from contacts.admin.readonly import ReadOnlyAdmin
 from contacts.models import Submission
 from contacts.reconcile import plan
 
@@ -76,7 +77,7 @@ def submissions_url(**filters: Any) -> str:
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "channel", "identity_type", "matched_by", "new_contact", "contact_column",
                     "visitor_column"]
     list_filter = ["channel", "identity_type", "new_contact"]
@@ -110,13 +111,3 @@ class SubmissionAdmin(admin.ModelAdmin):
     @admin.display(description="payload")
     def payload_json(self, obj: Submission) -> SafeString:
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
-
-    # The ledger is a record: nobody adds, edits or deletes it by hand (decisions.md §12).
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

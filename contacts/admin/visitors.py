@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from contacts.admin.submissions import contact_admin_link, submissions_url
+from contacts.admin.readonly import ReadOnlyAdmin
 from contacts.models import Submission, VisitorLink, VisitorSession
 
 PANEL_LIMIT = 50
@@ -31,7 +32,7 @@ class LinkedFilter(admin.SimpleListFilter):
 
 
 @admin.register(VisitorSession)
-class VisitorSessionAdmin(admin.ModelAdmin):
+class VisitorSessionAdmin(ReadOnlyAdmin):
     list_display = ["id", "contact_column", "first_seen", "last_seen", "submission_count"]
     list_select_related = ["contact"]
     list_filter = [LinkedFilter]
@@ -66,13 +67,3 @@ class VisitorSessionAdmin(admin.ModelAdmin):
             "total": obj.submission_count,  # type: ignore[attr-defined]
             "url": submissions_url(visitor=obj.pk),
         })
-
-    # Visitors are written by reconciliation only; staff read them.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

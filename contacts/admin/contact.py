@@ -7,7 +7,10 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from contacts.admin.contact_list import ContactListMixin
 from contacts.admin.contact_page import ContactPageMixin
@@ -15,6 +18,20 @@ from contacts.admin.merge import ContactMergeMixin
 from contacts.models import Address, Contact, ContactLabel, Email, Phone
 from contacts.normalize import address_key, normalize_email, normalize_phone
 from contacts.payload import AddressInput
+
+
+def _other_owner(model: type[Email] | type[Phone], key: str, instance: Email | Phone) -> Contact | None:
+    """The other contact that already owns this match key. A row of this same contact is not a
+    clash: the formset checks repeats within the contact, and deletions are saved first."""
+    clash = model.objects.filter(key=key).exclude(pk=instance.pk).select_related("contact").first()
+    if clash is None or (instance.contact_id is not None and clash.contact_id == instance.contact_id):
+        return None
+    return clash.contact
+
+
+def _owned_elsewhere(kind: str, owner: Contact) -> SafeString:
+    url = reverse("admin:contacts_contact_change", args=[owner.pk])
+    return format_html('This {} already belongs to <a href="{}">{}</a>.', kind, url, owner)
 
 
 class EmailInlineForm(forms.ModelForm):
@@ -28,9 +45,9 @@ class EmailInlineForm(forms.ModelForm):
         if cleaned.get("email"):
             normalized = normalize_email(cleaned["email"])
             cleaned["email"], self.instance.key = normalized.email, normalized.key
-            clash = Email.objects.filter(key=normalized.key).exclude(pk=self.instance.pk).first()
-            if clash is not None:
-                raise ValidationError({"email": f"This email already belongs to contact {clash.contact_id}."})
+            owner = _other_owner(Email, normalized.key, self.instance)
+            if owner is not None:
+                raise ValidationError({"email": _owned_elsewhere("email", owner)})
         return cleaned
 
 
@@ -48,9 +65,9 @@ class PhoneInlineForm(forms.ModelForm):
             except ValidationError as exc:
                 raise ValidationError({"phone": exc.messages}) from exc
             self.instance.key, self.instance.e164 = normalized.key, normalized.e164 or ""
-            clash = Phone.objects.filter(key=normalized.key).exclude(pk=self.instance.pk).first()
-            if clash is not None:
-                raise ValidationError({"phone": f"This phone already belongs to contact {clash.contact_id}."})
+            owner = _other_owner(Phone, normalized.key, self.instance)
+            if owner is not None:
+                raise ValidationError({"phone": _owned_elsewhere("phone", owner)})
         return cleaned
 
 

@@ -166,7 +166,8 @@ def test_adding_an_email_of_another_contact_shows_an_error(staff, data, typed):
 
     assert response.status_code == 200  # the page again, with the error
     html = response.content.decode()
-    assert f"This email already belongs to contact {other.pk}." in html
+    link = f'<a href="/admin/contacts/contact/{other.pk}/change/">{other}</a>'
+    assert f"This email already belongs to {link}." in html  # a link to the owner
     assert "Please correct the error" in html
     assert list(Email.objects.order_by("id").values_list("contact_id", "key", "primary")) == before
 
@@ -276,7 +277,7 @@ def test_adding_a_phone_in_the_inline_stores_its_match_key_and_e164(staff, data)
 @pytest.mark.parametrize(
     ("phone", "country", "message"),
     [
-        ("(650) 253-0000", "US", "This phone already belongs to contact"),
+        ("(650) 253-0000", "US", "This phone already belongs to <a href="),
         ("abc", "US", "Enter a valid phone number"),
     ],
 )
@@ -307,3 +308,16 @@ def test_deleting_the_primary_email_and_adding_a_new_primary_in_one_save(staff, 
     assert response.status_code == 302, response.content.decode()
     assert list(contact.emails.values_list("email", "key", "tag", "primary")) == [
         ("Ari.New@example.com", "ari.new@example.com", "WORK", True)]
+
+
+def test_deleting_an_email_and_re_adding_it_in_another_case_in_one_save(staff, data):
+    contact = data["contact"]
+    url = f"/admin/contacts/contact/{contact.pk}/change/"
+    first = contact.emails.order_by("id").first()
+    post = _with_new_email(staff.get(url), first.email.upper())
+    post["emails-0-DELETE"] = "on"
+
+    response = staff.post(url, post)
+
+    assert response.status_code == 302, response.content.decode()
+    assert contact.emails.filter(key=first.key).values_list("email", flat=True).get() == first.email.upper()

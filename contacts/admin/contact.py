@@ -127,7 +127,10 @@ class ContactAdmin(ContactMergeMixin, ContactPageMixin, ContactListMixin, admin.
     """Composed by topic: the list (contact_list.py), the page's read-only panels
     (contact_page.py) and merging (merge.py); editing the contact's rows is here."""
 
-    readonly_fields = ["id", "revision", "created_at", "updated_at", "last_activity_type", "last_activity_at"]
+    # merged_into changes only through the merge service (and as a select it would list every
+    # contact); the source and activity are the system's record of how the contact came to be.
+    readonly_fields = ["id", "revision", "source_type", "merged_into", "created_at", "updated_at",
+                       "last_activity_type", "last_activity_at"]
     inlines = [EmailInline, PhoneInline, AddressInline, ContactLabelInline]
     show_full_result_count = False
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -321,3 +321,9 @@ def test_deleting_an_email_and_re_adding_it_in_another_case_in_one_save(staff, d
 
     assert response.status_code == 302, response.content.decode()
     assert contact.emails.filter(key=first.key).values_list("email", flat=True).get() == first.email.upper()
+
+
+def test_the_contact_page_never_lists_every_contact_and_merging_is_not_a_form_field(staff, data):
+    html = staff.get(f"/admin/contacts/contact/{data['contact'].pk}/change/").content.decode()
+    assert 'name="merged_into"' not in html
+    assert str(data["other"].pk) not in html.split('id="contact_form"')[1].split("Possible duplicates")[0]

@@ -11,6 +11,9 @@ from django.core.exceptions import ValidationError
 
 from contacts import limits
 from contacts.normalize import normalize_email, normalize_phone
+from contacts.text import NoControlCharactersValidator
+
+SINGLE_LINE = [NoControlCharactersValidator()]  # contacts/text.py: the API's rule too
 
 
 @cache
@@ -29,18 +32,18 @@ def validate_email_address(value: str) -> None:
 
 def email_field(*, required: bool) -> forms.CharField:
     return forms.CharField(
-        label="Email", max_length=limits.EMAIL, required=required, validators=[validate_email_address],
+        label="Email", max_length=limits.EMAIL, required=required, validators=[*SINGLE_LINE, validate_email_address],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
 
 class PersonNameForm(forms.Form):
     first_name = forms.CharField(
-        label="First name", max_length=limits.NAME_PART, required=False,
+        label="First name", validators=SINGLE_LINE, max_length=limits.NAME_PART, required=False,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
-        label="Last name", max_length=limits.NAME_PART, required=False,
+        label="Last name", validators=SINGLE_LINE, max_length=limits.NAME_PART, required=False,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
 
@@ -49,14 +52,17 @@ class ContactForm(PersonNameForm):
     email = email_field(required=False)
     phone_country = forms.ChoiceField(label="Phone country", choices=country_choices, required=False, initial="US")
     phone = forms.CharField(
-        label="Phone", max_length=limits.PHONE, required=False,
+        label="Phone", max_length=limits.PHONE, required=False, validators=SINGLE_LINE,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel-national"}),
     )
     company = forms.CharField(
-        label="Company", max_length=limits.COMPANY, required=False,
+        label="Company", validators=SINGLE_LINE, max_length=limits.COMPANY, required=False,
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
-    message = forms.CharField(label="Message", max_length=limits.MESSAGE, required=False, widget=forms.Textarea)
+    message = forms.CharField(
+        label="Message", max_length=limits.MESSAGE, required=False, widget=forms.Textarea,
+        validators=[NoControlCharactersValidator(multiline=True)],
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -29,5 +29,9 @@ FIELD_DISPLAY_NAME = 150
 EXTENDED_TEXT = 1000
 MESSAGE = 5000
 
+# A request body: its size is DATA_UPLOAD_MAX_MEMORY_SIZE (settings, 256 KiB); its JSON may nest
+# this deep (a valid ContactInfo nests 5 levels: body → addresses → item → address → location).
+JSON_MAX_DEPTH = 20
+
 PHONE_MIN_DIGITS = 7
 PHONE_MAX_DIGITS = 15

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
 
+from contacts.api.throttles import form_wait
 from contacts.enums import Channel
 from contacts.forms import ContactForm
 from contacts.payload import contact_payload_from_info
@@ -21,6 +22,12 @@ class ContactFormView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = ContactForm(request.POST)
+        wait = form_wait(request)  # before anything is read or written
+        if wait is not None:
+            form.add_error(None, f"Too many submissions. Please try again in {wait} seconds.")
+            response = render(request, self.template_name, {"form": form}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         if form.is_valid():
             try:
                 contact_append_or_create(

@@ -10,6 +10,7 @@ import datetime
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core import signing
@@ -17,6 +18,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 SALT = "crm.visitor"
+
+ViewT = TypeVar("ViewT", bound=Callable[..., Any])
+
+
+def visitor_cookie_exempt(view: ViewT) -> ViewT:
+    """Mark a view that must never issue the cookie (e.g. the load balancers' /health/)."""
+    view.visitor_cookie_exempt = True  # type: ignore[attr-defined]
+    return view
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class VisitorCookieMiddleware:
         visitor = read_visitor(request) or new_visitor(timezone.now())
         request.visitor = visitor  # type: ignore[attr-defined]
         response = self.get_response(request)
-        if visitor.is_new:
+        if visitor.is_new and not getattr(request, "_visitor_cookie_exempt", False):
             response.set_signed_cookie(
                 settings.VISITOR_COOKIE_NAME,
                 f"{visitor.id}|{int(visitor.issued_at.timestamp())}",
@@ -66,3 +75,7 @@ class VisitorCookieMiddleware:
                 secure=settings.VISITOR_COOKIE_SECURE,
             )
         return response
+
+    def process_view(self, request: HttpRequest, view_func: Callable[..., Any], *args: Any) -> None:
+        if getattr(view_func, "visitor_cookie_exempt", False):
+            request._visitor_cookie_exempt = True  # type: ignore[attr-defined]

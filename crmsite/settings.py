@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served locally (no CDN)
     "phonenumber_field",
     "contacts",
     "members",
@@ -42,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "contacts.visitor.VisitorCookieMiddleware",
+    "crmsite.middleware.DatabaseUnavailableMiddleware",  # database outage: 503, not 500
 ]
 
 ROOT_URLCONF = "crmsite.urls"
@@ -109,9 +112,31 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["contacts.api.parsers.StrictJSONParser"],  # deep nesting, lone surrogates: 400
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "contacts.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# The OpenAPI schema (/api/schema/) and Swagger UI (/api/docs/); contacts/api/schema.py.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "crmsite API",
+    "DESCRIPTION": "Append-or-create one clean contact per person. Errors and limits: README, \"The API\".",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # drf-spectacular-sidecar's static files, never a CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},  # no call to validator.swagger.io
+    "ENUM_NAME_OVERRIDES": {
+        "EmailTagEnum": "contacts.enums.EmailTag",
+        "PhoneTagEnum": "contacts.enums.PhoneTag",
+        "AddressTagEnum": "contacts.enums.AddressTag",
+        "IdentityTypeEnum": "contacts.enums.IdentityType",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "contacts.api.schema.add_error_components",
+    ],
 }
 
 # The visitor identity cookie (decisions.md §2): long-lived, signed, HttpOnly, SameSite=Lax.
@@ -121,3 +146,24 @@ VISITOR_COOKIE_SECURE = env.bool("VISITOR_COOKIE_SECURE", default=False)
 
 # A JSON body larger than this is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# Throttling of POST /api/contacts/append-or-create/ and POST /contact/ (contacts/api/throttles.py,
+# README "Throttling"): DRF rate syntax (60/min, 1000/hour) or "off"; read on every request.
+# Counters live in the cache above: set REDIS_URL when several processes serve.
+CRM_THROTTLE_CLIENT = env("CRM_THROTTLE_CLIENT", default="60/min")  # per client address
+CRM_THROTTLE_IDENTITY = env("CRM_THROTTLE_IDENTITY", default="10/min")  # per submitted email/phone
+# Proxies in front of the app that append to X-Forwarded-For; 0: the client is REMOTE_ADDR.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
+
+# No contact data in logs or error reports (contacts/log_filters.py): a 500's exception message
+# can quote the submitted email or phone, and error reports would show the form's POST values.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_exception_messages": {"()": "contacts.log_filters.RedactExceptionMessages"}},
+    "loggers": {
+        "django.request": {"filters": ["redact_exception_messages"]},
+        "django.server": {"filters": ["redact_exception_messages"]},
+    },
+}
+DEFAULT_EXCEPTION_REPORTER_FILTER = "contacts.log_filters.ContactDataReporterFilter"

@@ -24,3 +24,11 @@ BROWSER_TESTS = Path(__file__).parent / "browser"
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: see tests/browser/conftest.py for why."""
     items.sort(key=lambda item: Path(str(item.fspath)).is_relative_to(BROWSER_TESTS))
+
+
+@pytest.fixture(autouse=True)
+def _throttling_off(settings):  # type: ignore[no-untyped-def]
+    """Throttling is off in tests (its defaults would refuse other tests' repeated calls);
+    tests/security/test_throttling.py turns it on with the `settings` fixture."""
+    settings.CRM_THROTTLE_CLIENT = "off"
+    settings.CRM_THROTTLE_IDENTITY = "off"

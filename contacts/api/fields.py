@@ -4,7 +4,10 @@
 import math
 from typing import Any
 
+from django.core.validators import URLValidator
 from rest_framework import serializers
+
+from contacts.text import forbidden_character, forbidden_character_message
 
 
 def _finite(value: int | float) -> bool:
@@ -15,18 +18,35 @@ def _finite(value: int | float) -> bool:
         return False
 
 
+def _refuse_control_characters(value: str, *, multiline: bool) -> None:
+    char = forbidden_character(value, multiline=multiline)
+    if char is not None:
+        raise serializers.ValidationError(forbidden_character_message(char), code="control_characters")
+
+
 class StrictCharField(serializers.CharField):
-    default_error_messages = {
-        "invalid": "Expected a string.",
-        "null_characters_not_allowed": "Null characters are not allowed.",
-    }
+    """A JSON string without control characters (contacts/text.py); `multiline=True` allows
+    tab, line feed and carriage return. Checked on the raw value, before trimming."""
+
+    default_error_messages = {"invalid": "Expected a string."}
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        if "\x00" in data:
-            self.fail("null_characters_not_allowed")
+        _refuse_control_characters(data, multiline=self.multiline)
         return super().to_internal_value(data)
+
+
+class StrictURLField(StrictCharField):
+    """DRF's URLField, but strict about the JSON type and control characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(URLValidator(message="Enter a valid URL."))
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -50,18 +70,15 @@ class StrictFloatField(serializers.FloatField):
 class ExtendedValueField(serializers.Field):
     """A JSON string or number; the service checks it against the field's data type."""
 
-    default_error_messages = {
-        "invalid": "Expected a string or a number.",
-        "null_characters_not_allowed": "Null characters are not allowed.",
-    }
+    default_error_messages = {"invalid": "Expected a string or a number."}
 
     def to_internal_value(self, data: Any) -> str | float | int:
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):
             self.fail("invalid")
         if isinstance(data, (int, float)) and not _finite(data):
             self.fail("invalid")
-        if isinstance(data, str) and "\x00" in data:
-            self.fail("null_characters_not_allowed")
+        if isinstance(data, str):
+            _refuse_control_characters(data, multiline=True)
         return data
 
     def to_representation(self, value: Any) -> Any:

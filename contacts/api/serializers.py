@@ -18,9 +18,11 @@ from contacts.api.fields import (
     StrictDateField,
     StrictFloatField,
     StrictSerializer,
+    StrictURLField,
 )
 from contacts.enums import AddressTag, EmailTag, IdentityType, PhoneTag
 from contacts.normalize import normalize_email, normalize_phone
+from contacts.text import forbidden_character, forbidden_character_message
 
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
 
@@ -83,7 +85,7 @@ class AddressSerializer(StrictSerializer):
     subdivision = _text(limits.SUBDIVISION)
     country = _text(limits.COUNTRY_CODE)
     postalCode = _text(limits.POSTAL_CODE)
-    formatted = _text(limits.FORMATTED_ADDRESS)
+    formatted = _text(limits.FORMATTED_ADDRESS, multiline=True)
     location = LocationSerializer(required=False)
 
 
@@ -103,7 +105,7 @@ class ContactInfoSerializer(StrictSerializer):
     locale = _text(
         limits.LOCALE, validators=[RegexValidator(LOCALE_PATTERN, "Expected an IETF BCP 47 tag such as en-US.")]
     )
-    picture = serializers.URLField(required=False, allow_blank=True, max_length=limits.URL)
+    picture = StrictURLField(required=False, allow_blank=True, max_length=limits.URL)
     labelKeys = serializers.ListField(
         child=StrictCharField(max_length=limits.LABEL_KEY), required=False, max_length=limits.MAX_LABELS_PER_REQUEST
     )
@@ -114,8 +116,10 @@ class ContactInfoSerializer(StrictSerializer):
             raise serializers.ValidationError(
                 f"Ensure this field has no more than {limits.MAX_EXTENDED_FIELDS_PER_REQUEST} keys."
             )
-        if any("\x00" in key for key in value):
-            raise serializers.ValidationError("Null characters are not allowed.")
+        for key in value:
+            char = forbidden_character(key)
+            if char is not None:
+                raise serializers.ValidationError(forbidden_character_message(char))
         return value
 
 

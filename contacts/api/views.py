@@ -7,8 +7,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 
+from contacts.api.schema import APPEND_OR_CREATE_SCHEMA
 from contacts.api.serializers import ContactIdentificationSerializer, ContactInfoSerializer
+from contacts.api.throttles import API_THROTTLES
 from contacts.enums import Channel
 from contacts.payload import contact_payload_from_info
 from contacts.reconcile import contact_append_or_create
@@ -22,7 +25,9 @@ class ContactAppendOrCreateApi(APIView):
 
     authentication_classes = [SessionAuthentication]
     permission_classes = [AllowAny]
+    throttle_classes = API_THROTTLES  # per client address and per submitted email/phone
 
+    @extend_schema(**APPEND_OR_CREATE_SCHEMA)  # contacts/api/schema.py
     def post(self, request: Request) -> Response:
         serializer = ContactInfoSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts run by hand (see README), never imported by production code."""

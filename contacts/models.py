@@ -55,7 +55,11 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("merge_contact", "Can merge contacts")]
+        permissions = [
+            ("merge_contact", "Can merge contacts"),
+            ("label_contact", "Can label and unlabel contacts"),
+            ("import_contact", "Can import and export contacts"),
+        ]
         # The admin list's orders (the changelist adds -pk) and its source filter. The search's
         # name-prefix indexes, UPPER(col::text) text_pattern_ops, are PostgreSQL-only SQL in
         # migration 0003.

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "contacts",
     "members",
+    "integrations",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,10 @@ urlpatterns = [
     path("contact/", ContactFormView.as_view(), name="contact-form"),
     path("contact/thanks/", contact_thanks, name="contact-thanks"),
     path("api/contacts/append-or-create/", ContactAppendOrCreateApi.as_view(), name="contact-append-or-create"),
+    # The back-office API for integrations (tokens or staff sessions): contacts/backoffice/.
+    path("api/", include("contacts.backoffice.urls_read")),
+    path("api/", include("contacts.backoffice.urls_manage")),
+    path("api/", include("contacts.backoffice.urls_export")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("members/", include("members.urls")),

@@ -1,0 +1,5 @@
+"""Back-office API routes (see crmsite/urls.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

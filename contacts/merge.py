@@ -40,7 +40,14 @@ Row = TypeVar("Row", Email, Phone, Address)
 
 
 class MergeRefused(Exception):
-    """The merge breaks a rule; nothing was written."""
+    """The merge breaks a rule; nothing was written. `code` names the rule for API clients;
+    `conflict` is true when the contacts' current state (not the request) is the reason."""
+
+    def __init__(self, message: str, *, code: str = "merge_refused", conflict: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.conflict = conflict
 
 
 @dataclass
@@ -87,9 +94,12 @@ def contact_resolve(contact_id: uuid.UUID) -> Contact:
     return contact.merged_into if contact.merged_into_id else contact  # type: ignore[return-value]
 
 
-def contact_merge_preview(*, target_id: uuid.UUID, source_ids: Sequence[uuid.UUID]) -> MergePlan:
+def contact_merge_preview(
+    *, target_id: uuid.UUID, source_ids: Sequence[uuid.UUID], target_revision: int | None = None
+) -> MergePlan:
     """The merge's result without writing anything. Raises MergeRefused like the merge would."""
     target, sources = _load(target_id, source_ids, lock=False)
+    _check_revision(target, target_revision)
     return _plan(target, sources)
 
 
@@ -99,14 +109,29 @@ def contact_merge(
     source_ids: Sequence[uuid.UUID],
     acting_user: AbstractBaseUser | AnonymousUser | None,
     now: datetime.datetime,
+    target_revision: int | None = None,
+    acting_token: dict[str, object] | None = None,
 ) -> MergeResult:
-    """Merge the sources into the target (rules in the module docstring)."""
+    """Merge the sources into the target (rules in the module docstring).
+
+    `target_revision`, when given, must be the target's current revision (Wix
+    `targetContactRevision`, an optimistic lock), checked under the row lock. An integration
+    token has no user row: `acting_token` (its id and name) is recorded in the summary instead."""
     with transaction.atomic():
         _lock_keys_of([target_id, *source_ids])
         target, sources = _load(target_id, source_ids, lock=True)
+        _check_revision(target, target_revision)
         plan = _plan(target, sources)
-        _apply(plan, acting_user, now)
+        _apply(plan, acting_user, now, acting_token)
         return MergeResult(target.id, tuple(s.id for s in sources), plan.summary())
+
+
+def _check_revision(target: Contact, expected: int | None) -> None:
+    if expected is not None and expected != target.revision:
+        raise MergeRefused(
+            f"The target contact is at revision {target.revision}, not {expected}: it changed since it was read.",
+            code="revision_mismatch", conflict=True,
+        )
 
 
 def _lock_keys_of(contact_ids: Sequence[uuid.UUID]) -> None:
@@ -124,26 +149,29 @@ def _lock_keys_of(contact_ids: Sequence[uuid.UUID]) -> None:
 def _load(target_id: uuid.UUID, source_ids: Sequence[uuid.UUID], *, lock: bool) -> tuple[Contact, list[Contact]]:
     ordered_sources = list(dict.fromkeys(source_ids))
     if not ordered_sources:
-        raise MergeRefused("Choose at least one contact to merge into the target.")
+        raise MergeRefused("Choose at least one contact to merge into the target.", code="no_sources")
     if len(ordered_sources) > MAX_SOURCES:
-        raise MergeRefused(f"At most {MAX_SOURCES} contacts can be merged into one at a time.")
+        raise MergeRefused(f"At most {MAX_SOURCES} contacts can be merged into one at a time.",
+                           code="too_many_sources")
     if target_id in ordered_sources:
-        raise MergeRefused("The target cannot also be a source.")
+        raise MergeRefused("The target cannot also be a source.", code="target_is_source")
     queryset = Contact.objects.all()
     if lock:  # primary-key order, so two merges never wait on each other in a cycle
         queryset = queryset.select_for_update().order_by("pk")
     found = {c.id: c for c in queryset.filter(pk__in=[target_id, *ordered_sources])}
     missing = [str(i) for i in [target_id, *ordered_sources] if i not in found]
     if missing:
-        raise MergeRefused(f"No such contact: {', '.join(missing)}.")
+        raise MergeRefused(f"No such contact: {', '.join(missing)}.", code="contact_not_found")
     target, sources = found[target_id], [found[i] for i in ordered_sources]
     for contact in (target, *sources):
         if contact.merged_into_id is not None:
-            raise MergeRefused(f"{contact} was already merged into another contact.")
+            raise MergeRefused(f"{contact} was already merged into another contact.", code="already_merged",
+                               conflict=True)
     members = set(Member.objects.filter(contact_id__in=ordered_sources).values_list("contact_id", flat=True))
     if members:
         names = ", ".join(str(found[i]) for i in ordered_sources if i in members)
-        raise MergeRefused(f"A member's contact can only be the target of a merge: {names}.")
+        raise MergeRefused(f"A member's contact can only be the target of a merge: {names}.",
+                           code="member_source")
     return target, sources
 
 
@@ -190,12 +218,18 @@ def _plan(target: Contact, sources: list[Contact]) -> MergePlan:
                         ("addresses", plan.address_total)):
         if total > limits.MAX_ITEMS:
             raise MergeRefused(
-                f"The merged contact would have {total} {name}; a contact holds at most {limits.MAX_ITEMS}."
+                f"The merged contact would have {total} {name}; a contact holds at most {limits.MAX_ITEMS}.",
+                code="too_many_items",
             )
     return plan
 
 
-def _apply(plan: MergePlan, acting_user: AbstractBaseUser | AnonymousUser | None, now: datetime.datetime) -> None:
+def _apply(
+    plan: MergePlan,
+    acting_user: AbstractBaseUser | AnonymousUser | None,
+    now: datetime.datetime,
+    acting_token: dict[str, object] | None = None,
+) -> None:
     target, source_ids = plan.target, [s.id for s in plan.sources]
 
     for model, rows in ((Email, plan.emails), (Phone, plan.phones)):
@@ -233,6 +267,8 @@ def _apply(plan: MergePlan, acting_user: AbstractBaseUser | AnonymousUser | None
 
     user_id = acting_user.pk if acting_user is not None and acting_user.is_authenticated else None
     summary = plan.summary()
+    if acting_token is not None:
+        summary["by_token"] = acting_token
     ContactMerge.objects.bulk_create(
         ContactMerge(target=target, source_id=sid, merged_by_id=user_id, merged_at=now, summary=summary)
         for sid in source_ids

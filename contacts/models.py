@@ -65,6 +65,8 @@ class Contact(models.Model):
         # migration 0003.
         indexes = [
             models.Index(fields=["created_at", "id"], name="contact_created_idx"),
+            # The back-office query's updatedDate order (migration 0005).
+            models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
             models.Index(fields=["last_activity_at", "id"], name="contact_last_activity_idx"),
             models.Index(fields=["source_type", "created_at", "id"], name="contact_source_created_idx"),
         ]

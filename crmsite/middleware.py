@@ -54,6 +54,14 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler404`: a URL no route matches (e.g. `/api/contacts/not-a-uuid/labels/`) is a JSON
+    404 under /api/, like every other API error; elsewhere Django's page."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """`handler500`: Django calls it inside the `except` of an uncaught exception (DEBUG off)."""
     exc = sys.exc_info()[1]

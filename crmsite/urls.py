@@ -23,4 +23,5 @@ urlpatterns = [
     path("health/", health, name="health"),
 ]
 
+handler404 = "crmsite.middleware.not_found"  # /api/: JSON
 handler500 = "crmsite.middleware.server_error"  # a database outage inside a middleware: 503

@@ -93,9 +93,11 @@ class StrictSerializerExtension(OpenApiSerializerExtension):
         schema: dict[str, Any] = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         schema["additionalProperties"] = False
         schema.pop("description", None)  # StrictSerializer's docstring, about the code
-        if type(self.target) in _DESCRIPTIONS:
-            schema["description"] = _DESCRIPTIONS[type(self.target)]
-        tweak = _TWEAKS.get(type(self.target))
+        # A subclass (the back-office's ContactInfo with `visitorId`) keeps its base's rules.
+        base = next((cls for cls in type(self.target).__mro__ if cls in _TWEAKS or cls in _DESCRIPTIONS), None)
+        if base in _DESCRIPTIONS:
+            schema["description"] = _DESCRIPTIONS[base]
+        tweak = _TWEAKS.get(base) if base is not None else None
         if tweak is not None:
             tweak(schema)
         properties = schema.get("properties", {})

@@ -54,7 +54,7 @@ def _in_process_app(settings) -> Iterator[None]:
 
 
 @pytest.mark.django_db(transaction=True)
-@schema.parametrize()
+@schema.include(path="/api/contacts/append-or-create/").parametrize()
 @hypothesis_settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,

@@ -9,10 +9,11 @@ API cannot drift apart.
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from contacts.enums import AddressTag, EmailTag, PhoneTag
-from contacts.normalize import address_key, normalize_email, normalize_phone
+from contacts.normalize import NormalizedEmail, NormalizedPhone, address_key, normalize_email, normalize_phone
 
 JsonValue = str | int | float | bool | None
 
@@ -55,7 +56,7 @@ class AddressInput:
         "city", "subdivision", "country", "postal_code",
     )
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Same place, same key: compared on the address text, not the tag or display form."""
         return address_key(tuple(getattr(self, name) for name in self.TEXT_FIELDS))
@@ -95,13 +96,26 @@ class ContactPayload:
         )
 
 
-def contact_payload_from_info(info: Mapping[str, Any]) -> ContactPayload:
+def contact_payload_from_info(
+    info: Mapping[str, Any],
+    *,
+    normalized_emails: Sequence[NormalizedEmail] | None = None,
+    normalized_phones: Sequence[NormalizedPhone] | None = None,
+) -> ContactPayload:
     """Build the payload from a shape-validated `ContactInfo` mapping (camelCase, flat arrays).
 
     Raises `django.core.exceptions.ValidationError` for an email or phone that does not
-    normalise (the serializer and form have normally refused it already).
+    normalise (the serializer and form have normally refused it already). A caller that has
+    already normalised every email (phone) of `info`, in order, may pass the results as
+    `normalized_emails` (`normalized_phones`) so they are not normalised twice.
     """
     name = info.get("name") or {}
+    email_items = info.get("emails") or ()
+    phone_items = info.get("phones") or ()
+    if normalized_emails is None:
+        normalized_emails = [normalize_email(item["email"]) for item in email_items]
+    if normalized_phones is None:
+        normalized_phones = [normalize_phone(item["phone"], item.get("countryCode")) for item in phone_items]
     return ContactPayload(
         first_name=_text(name.get("first")),
         last_name=_text(name.get("last")),
@@ -110,8 +124,8 @@ def contact_payload_from_info(info: Mapping[str, Any]) -> ContactPayload:
         birthdate=info.get("birthdate"),
         locale=_text(info.get("locale")),
         picture=_text(info.get("picture")),
-        emails=tuple(_email(item) for item in info.get("emails") or ()),
-        phones=tuple(_phone(item) for item in info.get("phones") or ()),
+        emails=tuple(_email(item, n) for item, n in zip(email_items, normalized_emails, strict=True)),
+        phones=tuple(_phone(item, n) for item, n in zip(phone_items, normalized_phones, strict=True)),
         addresses=tuple(a for a in (_address(item) for item in info.get("addresses") or ()) if not a.is_empty()),
         label_keys=tuple(dict.fromkeys(_text(k) for k in info.get("labelKeys") or () if _text(k))),
         extended_fields=tuple((str(k), v) for k, v in (info.get("extendedFields") or {}).items()),
@@ -123,8 +137,7 @@ def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _email(item: Mapping[str, Any]) -> EmailInput:
-    normalized = normalize_email(item["email"])
+def _email(item: Mapping[str, Any], normalized: NormalizedEmail) -> EmailInput:
     return EmailInput(
         email=normalized.email,
         key=normalized.key,
@@ -133,8 +146,7 @@ def _email(item: Mapping[str, Any]) -> EmailInput:
     )
 
 
-def _phone(item: Mapping[str, Any]) -> PhoneInput:
-    normalized = normalize_phone(item["phone"], item.get("countryCode"))
+def _phone(item: Mapping[str, Any], normalized: NormalizedPhone) -> PhoneInput:
     return PhoneInput(
         phone=normalized.phone,
         country_code=normalized.country_code,
@@ -165,12 +177,17 @@ def _address(item: Mapping[str, Any]) -> AddressInput:
     )
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
 def _jsonable(value: Any) -> Any:
     """The submission as JSON for the ledger (dates as ISO strings)."""
+    if type(value) in _JSON_SCALARS:  # the common case first; the same answer as below
+        return value
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _JSON_SCALARS else _jsonable(v) for k, v in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, str):
-        return [_jsonable(v) for v in value]
+        return [v if type(v) in _JSON_SCALARS else _jsonable(v) for v in value]
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     return value

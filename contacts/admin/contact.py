@@ -14,6 +14,8 @@ from django.utils.safestring import SafeString
 
 from contacts.admin.contact_list import ContactListMixin
 from contacts.admin.contact_page import ContactPageMixin
+from contacts.admin.exporting import ContactExportMixin
+from contacts.admin.importing import ContactImportMixin
 from contacts.admin.merge import ContactMergeMixin
 from contacts.models import Address, Contact, ContactLabel, Email, Phone
 from contacts.normalize import address_key, normalize_email, normalize_phone
@@ -123,7 +125,9 @@ class ContactLabelInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(ContactMergeMixin, ContactPageMixin, ContactListMixin, admin.ModelAdmin):
+class ContactAdmin(
+    ContactImportMixin, ContactExportMixin, ContactMergeMixin, ContactPageMixin, ContactListMixin, admin.ModelAdmin
+):
     """Composed by topic: the list (contact_list.py), the page's read-only panels
     (contact_page.py) and merging (merge.py); editing the contact's rows is here."""
 

@@ -88,9 +88,11 @@ class ExtendedValueField(serializers.Field):
 class StrictSerializer(serializers.Serializer):
     """Refuses keys it does not know, so a typo (`email` for `emails`) is an error, not a loss."""
 
+    unknown_key_message = "Unknown field."
+
     def to_internal_value(self, data: Any) -> Any:
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        errors: dict[str, Any] = {str(key): ["Unknown field."] for key in unknown}
+        errors: dict[str, Any] = {str(key): [self.unknown_key_message] for key in unknown}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

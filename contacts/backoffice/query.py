@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework import serializers
 
 from contacts import limits
-from contacts.api.fields import StrictCharField
+from contacts.api.fields import StrictCharField, StrictSerializer
 from contacts.backoffice.keyset import Cursor, KeysetOrder, decode_cursor
 from contacts.models import Contact, ContactLabel, Email, Label, Phone
 from contacts.normalize import normalize_email, normalize_phone
@@ -111,21 +111,10 @@ def _split_keys(value: str) -> list[str]:
     return keys
 
 
-class StrictQuerySerializer(serializers.Serializer):
+class StrictQuerySerializer(StrictSerializer):
     """Query parameters; an unknown one is a 400 (a misspelt filter would list everything)."""
 
-    def to_internal_value(self, data: Any) -> Any:
-        unknown = sorted(set(data) - set(self.fields))
-        errors: dict[str, Any] = {str(key): ["Unknown query parameter."] for key in unknown}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if not isinstance(exc.detail, dict):
-                raise
-            errors = {**exc.detail, **errors}
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
+    unknown_key_message = "Unknown query parameter."
 
 
 class PageQuerySerializer(StrictQuerySerializer):

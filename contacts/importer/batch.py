@@ -8,7 +8,7 @@ file order; only the number of queries differs. One transaction per batch:
    locks as the service, so a form or API call for the same person waits, and vice versa);
 2. the owners of those keys, and the matched contacts locked `FOR NO KEY UPDATE` in primary
    key order and read with their emails, phones, addresses and labels (a few queries);
-3. per row, in order, the service's own step choice (`_choose`) and pure append rules
+3. per row, in order, the service's own step choice (`choose_contact`) and pure append rules
    (`plan_append`) against that in-memory state, which each row updates, so a later row
    matches a contact an earlier row created or extended;
 4. the writes: `COPY` of plain tuples (no model instances) for new contacts, emails, phones,
@@ -40,8 +40,8 @@ from contacts.reconcile.service import (
     ACTIVITY_BY_CHANNEL,
     MAX_ATTEMPTS,
     SOURCE_BY_CHANNEL,
-    _choose,
-    _retryable,
+    choose_contact,
+    is_retryable,
 )
 
 CHANNEL = Channel.IMPORT
@@ -127,7 +127,7 @@ def reconcile_batch(rows: Sequence[ValidRow], *, now: datetime.datetime) -> list
             with transaction.atomic():
                 return _reconcile_batch(rows, now)
         except (IntegrityError, DatabaseError) as exc:
-            if attempt == MAX_ATTEMPTS or not _retryable(exc):
+            if attempt == MAX_ATTEMPTS or not is_retryable(exc):
                 raise
     raise AssertionError("unreachable")
 
@@ -204,7 +204,7 @@ def _reconcile_row(
     now: datetime.datetime,
 ) -> RowResult:
     payload = row.payload
-    choice = _choose(payload, None, None, owners, member_contacts, STEP_ORDER)
+    choice = choose_contact(payload, None, None, owners, member_contacts, STEP_ORDER)
 
     if choice.identity_type == IdentityType.NOT_AUTHENTICATED_MEMBER:
         assert choice.contact_id is not None

@@ -93,12 +93,12 @@ def contact_append_or_create(
         except (IntegrityError, DatabaseError) as exc:
             # A writer that did not take our locks (admin, shell) won a unique key, or the
             # database broke a deadlock: start again from fresh reads.
-            if attempt == MAX_ATTEMPTS or not _retryable(exc):
+            if attempt == MAX_ATTEMPTS or not is_retryable(exc):
                 raise
     raise AssertionError("unreachable")
 
 
-def _retryable(exc: DatabaseError) -> bool:
+def is_retryable(exc: DatabaseError) -> bool:
     if isinstance(exc, IntegrityError):
         return True
     sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
@@ -124,7 +124,7 @@ def _reconcile(
     member = _member_of(actor)
     visitor_row = record_visitor(visitor, now) if visitor is not None else None
     owners, member_contacts = _owners(payload)
-    choice = _choose(payload, member, visitor_row, owners, member_contacts, step_order)
+    choice = choose_contact(payload, member, visitor_row, owners, member_contacts, step_order)
 
     if choice.identity_type == IdentityType.NOT_AUTHENTICATED_MEMBER:
         assert choice.contact_id is not None
@@ -178,7 +178,7 @@ def _owners(payload: ContactPayload) -> tuple[dict[str, uuid.UUID], set[uuid.UUI
     return owners, member_contacts
 
 
-def _choose(
+def choose_contact(
     payload: ContactPayload,
     member: Member | None,
     visitor_row: VisitorRow | None,

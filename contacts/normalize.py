@@ -7,16 +7,23 @@ functions, so an address is accepted or refused the same way wherever it is type
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import validate_email_domain_name
 
 from contacts import limits
 
 PHONE_CHARACTERS = re.compile(r"^[0-9 +\-.()]+$")
 HAS_LETTER = re.compile(r"[A-Za-z]")
 VANITY = re.compile(r"(?:.*?[A-Za-z]){3}")
+# The common shape of an email: a dot-atom local part of letters, digits, _ + - (a subset of
+# what email-validator's DOT_ATOM_TEXT accepts as it is) and one @. For these, the library's
+# answer depends on the domain alone (see `_plain_email_key`).
+PLAIN_EMAIL = re.compile(r"([A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*)@([A-Za-z0-9.\-]+)\Z")
+EMAIL_MAX_LENGTH = 254  # email-validator's limit on the whole address, in UTF-8 bytes
 
 
 @dataclass(frozen=True)
@@ -40,11 +47,47 @@ def normalize_email(raw: str) -> NormalizedEmail:
         raise ValidationError("Enter an email address.", code="blank")
     if len(email) > limits.EMAIL:
         raise ValidationError(f"Ensure this email has at most {limits.EMAIL} characters.", code="max_length")
+    key = _plain_email_key(email)
+    if key is not None:
+        return NormalizedEmail(email=email, key=key)
     try:
         result = validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValidationError(f"Enter a valid email address. {exc}", code="invalid_email") from exc
     return NormalizedEmail(email=email, key=result.normalized.lower())
+
+
+def _plain_email_key(email: str) -> str | None:
+    """The key `validate_email` would give a plain address, without running all of it; None
+    when the address is not plain or its domain is refused (the caller then asks the library,
+    for its answer and its message). For a plain local part the library checks nothing but
+    its characters and leaves it as it is, so its verdict and normal form come from the domain
+    (validated by the library's own function, once per domain) and the length limit.
+    `tests/contacts/test_normalize.py` compares the two on generated addresses."""
+    match = PLAIN_EMAIL.match(email)
+    if match is None:
+        return None
+    local, domain = match.groups()
+    normal_domain = _plain_domain(domain)
+    if normal_domain is None:
+        return None
+    normalized = f"{local}@{normal_domain}"
+    if len(email) > EMAIL_MAX_LENGTH or len(normalized.encode()) > EMAIL_MAX_LENGTH:
+        return None
+    return normalized.lower()
+
+
+@lru_cache(maxsize=4096)
+def _plain_domain(domain: str) -> str | None:
+    """An ASCII domain as email-validator normalises it (the same options as `validate_email`
+    with its defaults), or None when it refuses it."""
+    try:
+        info = validate_email_domain_name(domain, test_environment=False, globally_deliverable=True)
+    except EmailNotValidError:
+        return None
+    if info["ascii_domain"] != info["domain"]:
+        return None
+    return info["domain"]
 
 
 def normalize_phone(raw: str, country_code: str | None = None) -> NormalizedPhone:
@@ -67,7 +110,7 @@ def normalize_phone(raw: str, country_code: str | None = None) -> NormalizedPhon
         )
 
     parsed = _parse(_vanity_digits(phone), region)
-    if parsed is not None and phonenumbers.is_valid_number(parsed):
+    if parsed is not None and _is_valid_number(parsed):
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         return NormalizedPhone(phone=phone, country_code=country, e164=e164, key=e164)
 
@@ -97,6 +140,28 @@ def _vanity_digits(phone: str) -> str:
     return text if PHONE_CHARACTERS.match(text) else ""
 
 
+def _is_valid_number(number: phonenumbers.PhoneNumber) -> bool:
+    """`phonenumbers.is_valid_number`, with its common case first. The library finds the
+    number's region by trying each region of its calling code in order; when the first one
+    (the US for +1) has no leading-digits rule and the number is valid there, that is the
+    region it finds, so the answer is True without trying the others."""
+    main_region = _main_region_without_leading_digits(number.country_code)
+    if main_region is not None and phonenumbers.is_valid_number_for_region(number, main_region):
+        return True
+    return phonenumbers.is_valid_number(number)
+
+
+@lru_cache(maxsize=512)
+def _main_region_without_leading_digits(calling_code: int) -> str | None:
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(calling_code, ())
+    if not regions:
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
+    if metadata is None or metadata.leading_digits is not None:
+        return None
+    return regions[0]
+
+
 def _parse(phone: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     if not phone:
         return None
@@ -114,7 +179,7 @@ def text_key(value: str) -> str:
 def address_key(fields: tuple[str, ...]) -> str:
     """Digest of an address's normalised text fields; two addresses that differ only in case
     or spacing are the same address."""
-    joined = "\x1f".join(text_key(f) for f in fields)
+    joined = "\x1f".join([text_key(f) if f else "" for f in fields])
     return hashlib.sha256(joined.encode()).hexdigest()
 
 

@@ -145,54 +145,103 @@ def _reconcile_batch(rows: Sequence[ValidRow], now: datetime.datetime) -> list[R
     return results
 
 
+OWNERS_SQL = """
+SELECT e.key, e.contact_id, m.id IS NOT NULL FROM contacts_email e
+    LEFT JOIN members_member m ON m.contact_id = e.contact_id WHERE e.key = ANY(%s)
+UNION ALL
+SELECT p.key, p.contact_id, m.id IS NOT NULL FROM contacts_phone p
+    LEFT JOIN members_member m ON m.contact_id = p.contact_id WHERE p.key = ANY(%s)
+"""
+
+
 def _owners(email_keys: set[str], phone_keys: set[str]) -> tuple[dict[str, uuid.UUID], set[uuid.UUID]]:
-    """Which contact owns each key of the batch, and which of them are members' contacts."""
+    """Which contact owns each key of the batch, and which of them are members' contacts
+    (one query; the keys go as two array parameters, not thousands of placeholders)."""
     owners: dict[str, uuid.UUID] = {}
     member_contacts: set[uuid.UUID] = set()
-    for model, keys in ((Email, email_keys), (Phone, phone_keys)):
-        if not keys:
-            continue
-        rows = model.objects.filter(key__in=keys).values_list("key", "contact_id", "contact__member__id")
-        for key, contact_id, member_id in rows:
-            owners[key] = contact_id
-            if member_id is not None:
-                member_contacts.add(contact_id)
+    if not email_keys and not phone_keys:
+        return owners, member_contacts
+    for key, contact_id, is_member in _owner_rows(email_keys, phone_keys):
+        owners[key] = contact_id
+        if is_member:
+            member_contacts.add(contact_id)
     return owners, member_contacts
+
+
+def _owner_rows(email_keys: set[str], phone_keys: set[str]) -> list[tuple[str, uuid.UUID, bool]]:
+    if connection.vendor != "postgresql":  # SQLite (make run) has no arrays
+        return [(key, contact_id, member_id is not None)
+                for model, keys in ((Email, email_keys), (Phone, phone_keys))
+                for key, contact_id, member_id in model.objects.filter(key__in=keys).values_list(
+                    "key", "contact_id", "contact__member__id")]
+    with connection.cursor() as cursor:
+        cursor.execute(OWNERS_SQL, [list(email_keys), list(phone_keys)])
+        return cursor.fetchall()
 
 
 def _lock_and_read(contact_ids: set[uuid.UUID]) -> dict[uuid.UUID, _ContactState]:
     """Lock the matched contacts (and those they were merged into) in primary-key order, then
-    read what the append rules compare: five queries whatever the batch size."""
+    read what the append rules compare: two queries whatever the batch size."""
     states: dict[uuid.UUID, _ContactState] = {}
     wanted = set(contact_ids)
     while wanted:  # a second round only for contacts merged by staff into others
-        for contact in Contact.objects.select_for_update(no_key=True).filter(pk__in=wanted).order_by("pk"):
-            states[contact.id] = _ContactState(
-                id=contact.id,
+        locked = (Contact.objects.select_for_update(no_key=True).filter(pk__in=wanted).order_by("pk")
+                  .values_list("id", *SCALARS, "extended_fields", "revision", "updated_at", "last_activity_type",
+                               "last_activity_at", "merged_into_id"))
+        for contact_id, *scalars, extended, revision, updated_at, activity_type, activity_at, merged_into in locked:
+            states[contact_id] = _ContactState(
+                id=contact_id,
                 new=False,
-                scalars={name: getattr(contact, name) for name in SCALARS},
-                extended=dict(contact.extended_fields or {}),
-                revision=contact.revision,
-                updated_at=contact.updated_at,
-                last_activity_type=contact.last_activity_type,
-                last_activity_at=contact.last_activity_at,
-                merged_into=contact.merged_into_id,
+                scalars=dict(zip(SCALARS, scalars, strict=True)),
+                extended=dict(extended or {}),
+                revision=revision,
+                updated_at=updated_at,
+                last_activity_type=activity_type,
+                last_activity_at=activity_at,
+                merged_into=merged_into,
             )
         wanted = {s.merged_into for s in states.values() if s.merged_into is not None} - set(states)
     if not states:
         return states
-    ids = list(states)
-    for contact_id, key, primary in Email.objects.filter(contact_id__in=ids).values_list("contact_id", "key", "primary"):
-        states[contact_id].email_keys.add(key)
-        states[contact_id].has_primary_email |= primary
-    for contact_id, key, primary in Phone.objects.filter(contact_id__in=ids).values_list("contact_id", "key", "primary"):
-        states[contact_id].phone_keys.add(key)
-        states[contact_id].has_primary_phone |= primary
-    for contact_id, key in Address.objects.filter(contact_id__in=ids).values_list("contact_id", "key"):
-        states[contact_id].address_keys.add(key)
-    for contact_id, key in ContactLabel.objects.filter(contact_id__in=ids).values_list("contact_id", "label__key"):
-        states[contact_id].label_keys.add(key)
+    for table, contact_id, key, primary in _item_rows(list(states)):
+            state = states[contact_id]
+            if table == "e":
+                state.email_keys.add(key)
+                state.has_primary_email |= primary
+            elif table == "p":
+                state.phone_keys.add(key)
+                state.has_primary_phone |= primary
+            elif table == "a":
+                state.address_keys.add(key)
+            else:
+                state.label_keys.add(key)
     return states
+
+
+def _item_rows(ids: list[uuid.UUID]) -> list[tuple[str, uuid.UUID, str, bool]]:
+    """(table, contact, key, primary) for the emails ("e"), phones ("p"), addresses ("a")
+    and labels ("l") of these contacts."""
+    if connection.vendor != "postgresql":  # SQLite (make run) has no arrays
+        rows: list[tuple[str, uuid.UUID, str, bool]] = []
+        for table, model in (("e", Email), ("p", Phone)):
+            rows += [(table, *row) for row in model.objects.filter(contact_id__in=ids).values_list(
+                "contact_id", "key", "primary")]
+        rows += [("a", c, k, False) for c, k in Address.objects.filter(contact_id__in=ids).values_list("contact_id", "key")]
+        rows += [("l", c, k, False) for c, k in ContactLabel.objects.filter(contact_id__in=ids).values_list(
+            "contact_id", "label__key")]
+        return rows
+    with connection.cursor() as cursor:
+        cursor.execute(ITEMS_SQL, [ids] * 4)
+        return cursor.fetchall()
+
+
+ITEMS_SQL = """
+SELECT 'e', contact_id, key, "primary" FROM contacts_email WHERE contact_id = ANY(%s::uuid[])
+UNION ALL SELECT 'p', contact_id, key, "primary" FROM contacts_phone WHERE contact_id = ANY(%s::uuid[])
+UNION ALL SELECT 'a', contact_id, key, false FROM contacts_address WHERE contact_id = ANY(%s::uuid[])
+UNION ALL SELECT 'l', cl.contact_id, l.key, false FROM contacts_contactlabel cl
+    JOIN contacts_label l ON l.id = cl.label_id WHERE cl.contact_id = ANY(%s::uuid[])
+"""
 
 
 def _reconcile_row(
@@ -287,7 +336,7 @@ def _submission(
     """Queue the row's ledger entry (SUBMISSION_COLUMNS; no visitor, no user, no message)."""
     submission_id = uuid.uuid4()
     writes.submissions.append((
-        submission_id, now, CHANNEL, STEP_ORDER, json.dumps(dict(row.payload.raw)), "", None, None, contact_id,
+        submission_id, now, CHANNEL, STEP_ORDER, json.dumps(row.payload.raw), "", None, None, contact_id,
         identity_type, new_contact, matched_by, json.dumps([c.as_json() for c in plan.written]),
         json.dumps([c.as_json() for c in plan.skipped]),
     ))
@@ -367,32 +416,31 @@ UPDATE contacts_contact AS c SET
     birthdate = v.birthdate, locale = v.locale, picture = v.picture, extended_fields = v.extended_fields,
     revision = v.revision, updated_at = v.updated_at,
     last_activity_type = v.last_activity_type, last_activity_at = v.last_activity_at
-FROM (VALUES {values}) AS v(id, first_name, last_name, company, job_title, birthdate, locale, picture,
-                            extended_fields, revision, updated_at, last_activity_type, last_activity_at)
+FROM unnest(%s::uuid[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::date[], %s::varchar[],
+            %s::varchar[], %s::jsonb[], %s::integer[], %s::timestamptz[], %s::varchar[], %s::timestamptz[])
+    AS v(id, first_name, last_name, company, job_title, birthdate, locale, picture,
+         extended_fields, revision, updated_at, last_activity_type, last_activity_at)
 WHERE c.id = v.id
 """
-UPDATE_ROW = ("(%s::uuid, %s::varchar, %s::varchar, %s::varchar, %s::varchar, %s::date, %s::varchar, "
-              "%s::varchar, %s::jsonb, %s::integer, %s::timestamptz, %s::varchar, %s::timestamptz)")
-UPDATE_CHUNK = 2000
 
 
 def _update_contacts(states: list[_ContactState]) -> None:
-    """One statement per 2,000 touched contacts, instead of a `save()` each. Every column is
-    written from the locked row read at the start plus this batch's appends, so writing an
-    unchanged column writes back the value it already has."""
+    """One statement for all the contacts the batch touched, instead of a `save()` each; the
+    values go as one array per column. Every column is written from the locked row read at
+    the start plus this batch's appends, so writing an unchanged column writes back the value
+    it already has."""
     if not states:
         return
     if connection.vendor != "postgresql":  # SQLite (make run): the portable, slower path
         _update_contacts_orm(states)
         return
+    columns: list[list[Any]] = [[s.id for s in states]]
+    columns += [[s.scalars[name] for s in states] for name in SCALARS]
+    columns += [[json.dumps(s.extended) for s in states], [s.revision for s in states],
+                [s.updated_at for s in states], [s.last_activity_type for s in states],
+                [s.last_activity_at for s in states]]
     with connection.cursor() as cursor:
-        for start in range(0, len(states), UPDATE_CHUNK):
-            chunk = states[start:start + UPDATE_CHUNK]
-            params: list[Any] = []
-            for s in chunk:
-                params += [s.id, *(s.scalars[name] for name in SCALARS), json.dumps(s.extended), s.revision,
-                           s.updated_at, s.last_activity_type, s.last_activity_at]
-            cursor.execute(UPDATE_SQL.format(values=", ".join([UPDATE_ROW] * len(chunk))), params)
+        cursor.execute(UPDATE_SQL, columns)
 
 
 def _update_contacts_orm(states: list[_ContactState]) -> None:

@@ -1,7 +1,8 @@
 """A fast, accept-only twin of `ContactInfoSerializer` for the plain rows an import is made of.
 
 `fast_validate(info)` returns what `ContactInfoSerializer().run_validation(info)` would return,
-together with each email's and phone's normalised form (so nothing is normalised twice), for
+together with the payload `contact_payload_from_info` builds from that (each email and phone
+normalised once, in the same walk), for
 rows it is sure the serializer accepts; for anything else (a wrong type, an unknown key, a
 tag, a primary flag, a picture, a value too long, a control character, an email or phone that
 does not normalise, …) it returns None, and the caller runs the serializer itself, so every
@@ -22,7 +23,9 @@ from django.core.exceptions import ValidationError
 
 from contacts import limits
 from contacts.api.serializers import LOCALE_PATTERN
+from contacts.enums import AddressTag, EmailTag, PhoneTag
 from contacts.normalize import NormalizedEmail, NormalizedPhone, normalize_email, normalize_phone
+from contacts.payload import AddressInput, ContactPayload, EmailInput, PhoneInput
 
 # Characters a single-line field refuses (contacts/text.py), and surrogates (DRF's CharField).
 _SINGLE_LINE_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -31,7 +34,6 @@ _MULTI_LINE_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udf
 _LOCALE = re.compile(LOCALE_PATTERN)
 
 NAME_LIMITS = {"first": limits.NAME_PART, "last": limits.NAME_PART}
-TEXT_LIMITS = {"company": limits.COMPANY, "jobTitle": limits.JOB_TITLE, "locale": limits.LOCALE}
 ADDRESS_LIMITS = {
     "addressLine1": limits.ADDRESS_LINE, "addressLine2": limits.ADDRESS_LINE, "city": limits.CITY,
     "subdivision": limits.SUBDIVISION, "country": limits.COUNTRY_CODE, "postalCode": limits.POSTAL_CODE,
@@ -47,12 +49,11 @@ class _NotSure(Exception):
 @dataclass(frozen=True)
 class FastRow:
     info: dict[str, Any]  # what the serializer's run_validation returns
-    emails: tuple[NormalizedEmail, ...]
-    phones: tuple[NormalizedPhone, ...]
+    payload: ContactPayload  # what contact_payload_from_info(info) returns, raw included
 
 
 def fast_validate(info: Any) -> FastRow | None:
-    """The validated row and its normalised emails and phones, or None: ask the serializer."""
+    """The validated row and its payload, or None: ask the serializer."""
     if type(info) is not dict or not KNOWN_KEYS.issuperset(info):
         return None
     try:
@@ -62,34 +63,45 @@ def fast_validate(info: Any) -> FastRow | None:
 
 
 def _validate(info: dict[str, Any]) -> FastRow:
+    """One walk that validates and builds the payload as `contact_payload_from_info` would:
+    every text trimmed, items untagged and not primary, an address only with text in it."""
     out: dict[str, Any] = {}
-    emails: tuple[NormalizedEmail, ...] = ()
-    phones: tuple[NormalizedPhone, ...] = ()
+    fields: dict[str, Any] = {}
     if "name" in info:
-        out["name"] = _texts(info["name"], NAME_LIMITS)
+        name = out["name"] = _texts(info["name"], NAME_LIMITS)
+        fields["first_name"] = name.get("first", "")
+        fields["last_name"] = name.get("last", "")
     if "emails" in info:
-        items = _list(info["emails"], limits.MAX_ITEMS)
-        emails = tuple(_email(item) for item in items)
+        emails = tuple(_email(item) for item in _list(info["emails"], limits.MAX_ITEMS))
         out["emails"] = [{"email": e.email} for e in emails]
+        fields["emails"] = tuple(EmailInput(email=e.email, key=e.key, tag=EmailTag.UNTAGGED) for e in emails)
     if "phones" in info:
-        items = _list(info["phones"], limits.MAX_ITEMS)
-        phones = tuple(_phone(item) for item in items)
+        phones = tuple(_phone(item) for item in _list(info["phones"], limits.MAX_ITEMS))
         out["phones"] = [_phone_info(p) for p in phones]
+        fields["phones"] = tuple(PhoneInput(phone=p.phone, country_code=p.country_code, e164=p.e164, key=p.key,
+                                            tag=PhoneTag.UNTAGGED) for p in phones)
     if "addresses" in info:
-        out["addresses"] = [_address(item) for item in _list(info["addresses"], limits.MAX_ITEMS)]
-    for key in ("company", "jobTitle"):
-        if key in info:
-            out[key] = _text(info[key], TEXT_LIMITS[key])
+        addresses = [_address(item) for item in _list(info["addresses"], limits.MAX_ITEMS)]
+        out["addresses"] = [{"address": a} for a in addresses]
+        fields["addresses"] = tuple(_address_input(a) for a in addresses)
+    if "company" in info:
+        fields["company"] = out["company"] = _text(info["company"], limits.COMPANY)
+    if "jobTitle" in info:
+        fields["job_title"] = out["jobTitle"] = _text(info["jobTitle"], limits.JOB_TITLE)
+    raw = dict(out)
     if "birthdate" in info:
-        out["birthdate"] = _date(info["birthdate"])
+        fields["birthdate"] = out["birthdate"] = _date(info["birthdate"])
+        raw["birthdate"] = out["birthdate"].isoformat()
     if "locale" in info:
-        out["locale"] = _locale(info["locale"])
+        fields["locale"] = raw["locale"] = out["locale"] = _locale(info["locale"])
     if "labelKeys" in info:
-        out["labelKeys"] = [_text(key, limits.LABEL_KEY) for key in _list(info["labelKeys"],
-                                                                           limits.MAX_LABELS_PER_REQUEST)]
+        keys = [_text(key, limits.LABEL_KEY) for key in _list(info["labelKeys"], limits.MAX_LABELS_PER_REQUEST)]
+        raw["labelKeys"] = out["labelKeys"] = keys
+        fields["label_keys"] = tuple(dict.fromkeys(keys))
     if "extendedFields" in info:
-        out["extendedFields"] = _extended(info["extendedFields"])
-    return FastRow(out, emails, phones)
+        extended = raw["extendedFields"] = out["extendedFields"] = _extended(info["extendedFields"])
+        fields["extended_fields"] = tuple(extended.items())
+    return FastRow(out, ContactPayload(**fields, raw=raw))
 
 
 def _text(value: Any, max_length: int) -> str:
@@ -158,10 +170,19 @@ def _phone_info(phone: NormalizedPhone) -> dict[str, str]:
     return {"phone": phone.phone}
 
 
-def _address(item: Any) -> dict[str, Any]:
+def _address(item: Any) -> dict[str, str]:
     if type(item) is not dict or item.keys() != {"address"}:
         raise _NotSure
-    return {"address": _texts(item["address"], ADDRESS_LIMITS)}
+    return _texts(item["address"], ADDRESS_LIMITS)
+
+
+def _address_input(address: Mapping[str, str]) -> AddressInput:
+    get = address.get
+    return AddressInput(
+        tag=AddressTag.UNTAGGED, address_line1=get("addressLine1", ""), address_line2=get("addressLine2", ""),
+        city=get("city", ""), subdivision=get("subdivision", ""), country=get("country", ""),
+        postal_code=get("postalCode", ""),
+    )
 
 
 def _date(value: Any) -> datetime.date:

@@ -73,8 +73,7 @@ class RowValidator:
         fast = fast_validate(row.info)
         try:
             if fast is not None:
-                payload = contact_payload_from_info(fast.info, normalized_emails=fast.emails,
-                                                    normalized_phones=fast.phones)
+                payload = fast.payload
             else:
                 payload = contact_payload_from_info(self._serializer.run_validation(row.info))
         except serializers.ValidationError as exc:

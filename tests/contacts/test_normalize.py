@@ -3,10 +3,14 @@ which spellings of one address or number are recognised as the same one."""
 
 from collections.abc import Callable
 
+import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from contacts.normalize import address_key, normalize_email, normalize_phone
+from contacts.normalize import _is_valid_number, _plain_email_key, address_key, normalize_email, normalize_phone
 
 
 def refused_code(func: Callable[..., object], *args: str | None) -> str | None:
@@ -200,3 +204,69 @@ def test_address_key_ignores_case_and_spacing_but_not_content() -> None:
     base = address_key(("1 Main St", "", "", "", "Springfield", "", "US", "12345"))
     assert address_key(("1  main st ", "", "", "", "SPRINGFIELD", "", "us", "12345")) == base
     assert address_key(("2 Main St", "", "", "", "Springfield", "", "US", "12345")) != base
+
+
+# --- the shortcuts agree with the libraries ---------------------------------------------------
+# normalize_email answers plain addresses without running all of email-validator, and
+# normalize_phone checks the main region of a calling code first; both must give exactly the
+# libraries' answers.
+
+LOCAL = st.one_of(
+    st.text(alphabet="aZ09._+-!#'", min_size=0, max_size=10),
+    st.sampled_from(["postmaster", "POSTMASTER", "a..b", ".a", "a.", "a" * 64, "a" * 65, "é", "a b"]),
+)
+LABEL = st.one_of(
+    st.text(alphabet="aZ09-", min_size=0, max_size=8),
+    st.sampled_from(["xn--bcher-kva", "xn--zz", "ab--c", "a" * 63, "a" * 64, "com", "123", "localhost", "test",
+                     "local", "invalid", "onion", "arpa", "example", "ä"]),
+)
+DOMAIN = st.lists(LABEL, min_size=1, max_size=4).map(".".join)
+
+
+def _library_key(email: str) -> str | None:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+@settings(max_examples=2000, deadline=None)
+@given(local=LOCAL, domain=DOMAIN, case=st.booleans())
+def test_plain_email_shortcut_gives_email_validators_answer(local: str, domain: str, case: bool) -> None:
+    email = f"{local}@{domain}"
+    email = email.upper() if case else email
+    shortcut = _plain_email_key(email)
+    if shortcut is not None:
+        assert shortcut == _library_key(email)
+    try:
+        assert normalize_email(email).key == _library_key(email)
+    except ValidationError:
+        assert _library_key(email) is None
+
+
+def test_everyday_addresses_take_the_email_shortcut() -> None:
+    for email in ("ann@example.com", "Ann.Lee+news@Mail.Example.CO.UK", "a_b-c@sub-domain.example.org"):
+        assert _plain_email_key(email) == _library_key(email) == email.lower()
+    for email in ("ann@localhost", "ann@example.test", "ann@-example.com", "ann@xn--zz.com", "a..b@example.com"):
+        assert _plain_email_key(email) is None
+
+
+DIGITS = st.text(alphabet="0123456789", min_size=4, max_size=15)
+REGIONS = st.sampled_from(["US", "CA", "JM", "GB", "JE", "DE", "RU", "KZ", "FR", "IN", None])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(digits=DIGITS, region=REGIONS, plus=st.booleans())
+def test_phone_validity_shortcut_gives_phonenumbers_answer(digits: str, region: str | None, plus: bool) -> None:
+    try:
+        number = phonenumbers.parse(("+" if plus or region is None else "") + digits, region)
+    except phonenumbers.NumberParseException:
+        return
+    assert _is_valid_number(number) == phonenumbers.is_valid_number(number)
+
+
+@pytest.mark.parametrize("phone", ["+16502530001", "+18762345678", "+14165550123", "+447911123456",
+                                   "+441534123456", "+77012345678", "+74951234567"])
+def test_phone_validity_shortcut_on_shared_calling_codes(phone: str) -> None:
+    number = phonenumbers.parse(phone)
+    assert _is_valid_number(number) == phonenumbers.is_valid_number(number)

@@ -22,7 +22,7 @@ fresh reads, as the service does.
 import datetime
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,24 +120,41 @@ class _Writes:
     duplicates: dict[tuple[uuid.UUID, uuid.UUID], PossibleDuplicate] = field(default_factory=dict)
 
 
-def reconcile_batch(rows: Sequence[ValidRow], *, now: datetime.datetime) -> list[RowResult]:
-    """Reconcile `rows` (already valid) in order, in one transaction; see the module docstring."""
+def reconcile_batch(
+    rows: Sequence[ValidRow],
+    *,
+    now: datetime.datetime,
+    before_locks: Callable[[], object] | None = None,
+    after_locks: Callable[[], object] | None = None,
+) -> list[RowResult]:
+    """Reconcile `rows` (already valid) in order, in one transaction; see the module docstring.
+    `before_locks` is called in the transaction just before it takes its locks, `after_locks`
+    once it holds every lock it will take (the pipeline orders batches with them)."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _reconcile_batch(rows, now)
+                return _reconcile_batch(rows, now, before_locks, after_locks)
         except (IntegrityError, DatabaseError) as exc:
             if attempt == MAX_ATTEMPTS or not is_retryable(exc):
                 raise
     raise AssertionError("unreachable")
 
 
-def _reconcile_batch(rows: Sequence[ValidRow], now: datetime.datetime) -> list[RowResult]:
+def _reconcile_batch(
+    rows: Sequence[ValidRow],
+    now: datetime.datetime,
+    before_locks: Callable[[], object] | None,
+    after_locks: Callable[[], object] | None,
+) -> list[RowResult]:
     email_keys = {e.key for r in rows for e in r.payload.emails}
     phone_keys = {p.key for r in rows for p in r.payload.phones}
+    if before_locks is not None:
+        before_locks()
     lock_match_keys([("email", k) for k in email_keys] + [("phone", k) for k in phone_keys])
     owners, member_contacts = _owners(email_keys, phone_keys)
     states = _lock_and_read(set(owners.values()))
+    if after_locks is not None:
+        after_locks()
 
     writes = _Writes()
     results = [_reconcile_row(row, owners, member_contacts, states, writes, now) for row in rows]

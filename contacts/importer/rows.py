@@ -11,6 +11,7 @@ contact, so it is rejected before any lock is taken.
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -96,6 +97,9 @@ def check_references(shaped: Sequence[ShapedRow | BadRow]) -> list[ValidRow | Ba
             out.append(item)
             continue
         payload = item.payload
+        if not payload.label_keys and not payload.extended_fields:  # most rows: nothing to look up
+            out.append(ValidRow(item.number, payload, _NONE, _NONE))
+            continue
         errors = _reference_errors(payload, labels, field_types)
         if errors:
             out.append(BadRow(item.number, errors))
@@ -107,6 +111,9 @@ def check_references(shaped: Sequence[ShapedRow | BadRow]) -> list[ValidRow | Ba
             extended={k: coerce_extended_value(field_types[k], v) for k, v in dict(payload.extended_fields).items()},
         ))
     return out
+
+
+_NONE: Mapping[str, Any] = MappingProxyType({})
 
 
 def _labels_of(payloads: Iterable[ContactPayload]) -> dict[str, int]:

@@ -1,25 +1,27 @@
 """`contact_import`: a whole file, batch by batch, in file order."""
 
 import datetime
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from pathlib import Path
 from typing import IO
 
+from django.db import connection
 from django.utils import timezone
 
-from contacts.importer.batch import reconcile_batch
-from contacts.importer.parse import ReadProgress, SourceRow, read_rows
+from contacts.importer.parallel import import_in_processes
 from contacts.importer.report import ImportReport
-from contacts.importer.rows import BadRow, RowValidator, ValidRow, check_references
+from contacts.importer.run import MAX_KEYS_PER_BATCH, BatchOutcome, import_batches
 from contacts.models import ExtendedField
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 5000
-# Advisory locks live in PostgreSQL's shared lock table (max_locks_per_transaction × connections,
-# 6,400 slots by default, shared with every other session): a batch stops taking keys here.
-MAX_KEYS_PER_BATCH = 2500
+MAX_WORKERS = 8
+# What `manage.py import_contacts` uses: a worker per core (each also reads the whole file, so
+# more than a few stop paying).
+DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ def contact_import(
     total_bytes: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     keep_results: bool = False,
+    workers: int = 1,
 ) -> ImportReport:
     """Import a CSV or JSON Lines file of contacts (README, "Bulk import").
 
@@ -50,51 +53,53 @@ def contact_import(
     never stops the others. Each batch commits on its own, so an interrupted import keeps
     the batches before it; importing the same file again writes no contact data.
     `dry_run` validates every row and writes nothing; `keep_results` keeps each accepted row's
-    outcome (contact, submission) on the report. Raises `ImportFileError` when the file
-    as a whole cannot be read (unknown format or CSV column).
+    outcome (contact, submission) on the report.
+
+    `workers` > 1 imports with that many forked processes (`parallel.py`), when it can: the
+    stream is a file on disk, the database is PostgreSQL, and the call is not inside a
+    transaction (other connections cannot see its uncommitted rows); otherwise in this
+    process. Only call it with workers > 1 from a process without other threads.
+    Raises `ImportFileError` when the file as a whole cannot be read (unknown format or CSV
+    column).
     """
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}.")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"workers must be between 1 and {MAX_WORKERS}.")
     now = now or timezone.now()
     started = time.monotonic()
-    read = ReadProgress()
     extended_types = dict(ExtendedField.objects.values_list("key", "data_type"))
-    rows = read_rows(stream, file_format, extended_types=extended_types, progress=read)
+    path = _file_path(stream)
+    outcomes: Iterator[BatchOutcome]
+    if workers > 1 and path is not None and not dry_run and _can_fork_connections():
+        outcomes = import_in_processes(
+            path, file_format, workers=workers, extended_types=extended_types, batch_size=batch_size,
+            max_keys=MAX_KEYS_PER_BATCH // workers, now=now,
+        )
+    else:
+        outcomes = import_batches(stream, file_format, extended_types=extended_types, batch_size=batch_size,
+                                  max_keys=MAX_KEYS_PER_BATCH, now=now, dry_run=dry_run)
     report = ImportReport(dry_run=dry_run, results=[] if keep_results else None)
     done = 0
-    validator = RowValidator()
-    for batch in _batches(rows, batch_size):
-        checked = check_references(validator.shape(batch))
-        valid = [r for r in checked if isinstance(r, ValidRow)]
-        report.bad_rows.extend(r for r in checked if isinstance(r, BadRow))
-        report.valid += len(valid)
-        if valid and not dry_run:
-            for result in reconcile_batch(valid, now=now):
-                report.add(result)
-        done += len(batch)
+    for outcome in outcomes:
+        report.bad_rows.extend(outcome.bad_rows)
+        report.valid += outcome.valid
+        for result in outcome.results:
+            report.add(result)
+        done += outcome.rows
         if on_progress is not None:
-            on_progress(Progress(done, read.bytes_read, total_bytes, time.monotonic() - started))
+            on_progress(Progress(done, outcome.bytes_read, total_bytes, time.monotonic() - started))
     report.bad_rows.sort(key=lambda bad: bad.number)
     return report
 
 
-def _batches(rows: Iterator[SourceRow], batch_size: int) -> Iterator[list[SourceRow]]:
-    """Rows in file order, at most `batch_size` and about MAX_KEYS_PER_BATCH match keys each."""
-    while True:
-        batch: list[SourceRow] = []
-        keys = 0
-        for row in islice(rows, batch_size):
-            batch.append(row)
-            keys += _key_estimate(row)
-            if keys >= MAX_KEYS_PER_BATCH:
-                break
-        if not batch:
-            return
-        yield batch
+def _file_path(stream: IO[bytes]) -> Path | None:
+    """The file a stream was opened from, when it is one a worker can open again."""
+    name = getattr(stream, "name", None)
+    if not isinstance(name, str) or not os.path.isfile(name):
+        return None
+    return Path(name)
 
 
-def _key_estimate(row: SourceRow) -> int:
-    info = row.info
-    if not isinstance(info, dict):
-        return 0
-    return sum(len(v) for k in ("emails", "phones") if isinstance(v := info.get(k), list))
+def _can_fork_connections() -> bool:
+    return connection.vendor == "postgresql" and not connection.in_atomic_block

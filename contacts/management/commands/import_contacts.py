@@ -7,8 +7,8 @@ from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from contacts.importer import FORMATS, ImportFileError, Progress, contact_import
-from contacts.importer.service import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
+from contacts.importer import FORMATS, ImportFileError, ImportWorkerError, Progress, contact_import
+from contacts.importer.service import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, MAX_BATCH_SIZE, MAX_WORKERS
 
 BAR_WIDTH = 30
 LINE_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
@@ -51,6 +51,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=FORMATS, help="Default: from the file's extension.")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                             help=f"Rows per transaction (1-{MAX_BATCH_SIZE}, default {DEFAULT_BATCH_SIZE}).")
+        parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                            help=f"Processes importing at once (1-{MAX_WORKERS}, default {DEFAULT_WORKERS}: "
+                                 "one per core, at most 4). PostgreSQL only; 1 elsewhere.")
         parser.add_argument("--dry-run", action="store_true", help="Validate every row; write nothing.")
         parser.add_argument("--errors-file", help="Write the bad rows (row, reason) to this CSV file.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
@@ -64,6 +67,8 @@ class Command(BaseCommand):
             raise CommandError(f"Give --format ({' or '.join(FORMATS)}): cannot tell it from {path.name!r}.")
         if not 1 <= options["batch_size"] <= MAX_BATCH_SIZE:
             raise CommandError(f"--batch-size must be between 1 and {MAX_BATCH_SIZE}.")
+        if not 1 <= options["workers"] <= MAX_WORKERS:
+            raise CommandError(f"--workers must be between 1 and {MAX_WORKERS}.")
         try:
             stream = path.open("rb")
         except OSError as exc:
@@ -73,9 +78,12 @@ class Command(BaseCommand):
             with stream:
                 report = contact_import(stream, file_format=file_format, batch_size=options["batch_size"],
                                         dry_run=options["dry_run"], total_bytes=path.stat().st_size,
-                                        on_progress=bar)
+                                        on_progress=bar, workers=options["workers"])
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
+        except ImportWorkerError as exc:
+            raise CommandError(f"{exc}\nThe batches before the failure are imported; importing the file again "
+                               "is safe (rows already there change nothing).") from exc
         finally:
             if bar is not None:
                 bar.close()

@@ -25,7 +25,9 @@ It prints rows/s for each and the ratio.
 import argparse
 import csv
 import io
+import itertools
 import os
+import pickle
 import random
 import sys
 import tempfile
@@ -107,8 +109,8 @@ def write_csv(path: Path, rows: int, seeded: int, rng: random.Random) -> None:
 
 
 def reset(seeded: int) -> None:
-    """Empty every table the imports write, then seed the same `seeded` contacts, each with
-    an email and a phone, as the file's matching rows expect."""
+    """Empty every table the imports write, then seed the same `seeded` contacts (the same
+    ids every time), each with an email and a phone, as the file's matching rows expect."""
     import datetime
     import uuid
 
@@ -122,7 +124,7 @@ def reset(seeded: int) -> None:
     now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     for start in range(0, seeded, 5000):
         people = range(start, min(start + 5000, seeded))
-        contacts = [Contact(id=uuid.uuid4(), first_name=FIRST[p % len(FIRST)], source_type="OTHER",
+        contacts = [Contact(id=uuid.UUID(int=p + 1), first_name=FIRST[p % len(FIRST)], source_type="OTHER",
                             created_at=now, updated_at=now) for p in people]
         Contact.objects.bulk_create(contacts)
         Email.objects.bulk_create(Email(contact=c, email=f"person{p}@example.com", key=f"person{p}@example.com",
@@ -141,6 +143,73 @@ def run_ours(path: Path, batch_size: int, workers: int) -> tuple[float, Any]:
     with path.open("rb") as stream:
         report = contact_import(stream, file_format="csv", batch_size=batch_size, workers=workers)
     return time.perf_counter() - started, report
+
+
+def run_ours_recording(path: Path, batch_size: int, record: Path) -> tuple[float, Any]:
+    """`run_ours` with one worker, writing every batch's COPY rows (model, columns, rows) to
+    `record`, a pickle per batch (on disk, so that holding them changes nothing: the garbage
+    collector would otherwise walk them all, again and again)."""
+    from contacts.importer import batch
+
+    insert = batch._insert
+    transaction_start = batch._reconcile_batch
+    current: list[tuple[Any, ...]] = []
+
+    with record.open("wb") as out:
+        def recording_start(*args: Any) -> Any:
+            if current:
+                pickle.dump(current, out)
+                current.clear()
+            return transaction_start(*args)
+
+        def recording_insert(model: Any, columns: tuple[str, ...], rows: Any) -> None:
+            current.append((model, columns, list(rows)))
+            insert(model, columns, rows)
+
+        batch._reconcile_batch, batch._insert = recording_start, recording_insert  # type: ignore[assignment]
+        try:
+            elapsed, report = run_ours(path, batch_size, 1)
+        finally:
+            batch._reconcile_batch, batch._insert = transaction_start, insert
+        pickle.dump(current, out)
+    return elapsed, report
+
+
+def replay_writes(record: Path, connections_count: int) -> float:
+    """The writes alone: the recorded rows COPYed batch by batch (one transaction each) with
+    `connections_count` processes taking alternate batches, none of the reading, validating,
+    matching, locking or planning. In this file a batch only refers to contacts it creates or
+    to seeded ones, so the batches can go in any order."""
+    import multiprocessing
+
+    from django.db import connections, transaction
+
+    from contacts.importer.batch import _insert
+
+    def replay(part: int) -> None:
+        with record.open("rb") as stream:
+            for index in itertools.count():
+                try:
+                    writes = pickle.load(stream)
+                except EOFError:
+                    break
+                if index % connections_count != part:
+                    continue
+                with transaction.atomic():
+                    for model, columns, rows in writes:
+                        _insert(model, columns, rows)
+        connections.close_all()
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    started = time.perf_counter()
+    workers = [context.Process(target=replay, args=(part,)) for part in range(connections_count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+        assert worker.exitcode == 0, "a replay failed"
+    return time.perf_counter() - started
 
 
 def run_peer(path: Path, rows: int, use_bulk: bool) -> tuple[float, int]:
@@ -211,13 +280,25 @@ def main() -> None:
               f"(30% of rows match one: 20% by email, 10% by phone only)", flush=True)
 
         table: list[tuple[str, int, float]] = []
+        record = Path(tmp) / "writes.pickle"
         for workers in sorted({1, args.workers}):
             reset(seeded_people)
-            elapsed, report = run_ours(path, args.batch_size, workers)
+            if workers == 1:
+                elapsed, report = run_ours_recording(path, args.batch_size, record)
+            else:
+                elapsed, report = run_ours(path, args.batch_size, workers)
             name = f"ours: contact_import (CSV), {workers} worker{'s' if workers > 1 else ''}"
             print(f"{name}: {report.summary()} in {elapsed:.1f} s; contacts {Contact.objects.count():,}, "
                   f"submissions {Submission.objects.count():,}", flush=True)
             table.append((name, report.rows, elapsed))
+
+        floor: list[tuple[str, int, float]] = []
+        for count in sorted({1, args.workers}):
+            reset(seeded_people)
+            elapsed = replay_writes(record, count)
+            name = f"the database writes alone (same COPY rows), {count} connection{'s' if count > 1 else ''}"
+            print(f"{name}: {elapsed:.1f} s", flush=True)
+            floor.append((name, args.rows, elapsed))
 
         for use_bulk in (False, True):
             reset(seeded_people)
@@ -234,6 +315,15 @@ def main() -> None:
     for name, n, elapsed in table:
         rate = n / elapsed
         print(f"| {name} | {n:,} | {elapsed:.1f} | {rate:,.0f} | {best_rate / rate:.1f}× |")
+    peer_rate = table[len(ours)][1] / table[len(ours)][2]
+    print()
+    print(f"What 20× django-import-export's default would take: {20 * peer_rate:,.0f} rows/s. The ceiling on this "
+          f"machine, writing the same rows and nothing else:")
+    print()
+    print("| writes only | rows | seconds | rows/s | ÷ django-import-export default |")
+    print("|---|---:|---:|---:|---:|")
+    for name, n, elapsed in floor:
+        print(f"| {name} | {n:,} | {elapsed:.1f} | {n / elapsed:,.0f} | {n / elapsed / peer_rate:.1f}× |")
     if not args.keep:
         from django.db import connections
 

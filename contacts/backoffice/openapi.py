@@ -25,12 +25,16 @@ class IntegrationTokenScheme(OpenApiAuthenticationExtension):
     name = "integrationToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        from integrations.models import Scope
+
+        scopes = "; ".join(f"`{scope.value}`: {scope.label.lower()}" for scope in Scope)
         return {
             "type": "http",
             "scheme": "bearer",
             "description": "An integration token staff issued in admin (`crm_…`), sent as "
-                           "`Authorization: Bearer crm_…`. Its scopes are Django permissions: "
-                           "`contacts.view_contact` to read, `contacts.change_contact` to update.",
+                           "`Authorization: Bearer crm_…`. Its scopes are the Django permissions a staff "
+                           f"user would need for the same operations: {scopes}. Each operation names the "
+                           "one it needs; a staff session with that permission works too.",
         }
 
 

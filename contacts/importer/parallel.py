@@ -16,7 +16,7 @@ takes no locks, such as admin, runs after later batches that did not wait for it
 concurrent writer.)
 
 Workers are forked: only from a process that has no other threads (the management command),
-after closing its database connections, and only outside a transaction.
+after closing its database connections and pools, and only outside a transaction.
 """
 
 import datetime
@@ -85,7 +85,7 @@ def import_in_processes(
     now: datetime.datetime,
 ) -> Iterator[BatchOutcome]:
     """Every batch's outcome, in file order, from `workers` forked processes."""
-    connections.close_all()  # the children open their own; never share a connection's socket
+    _release_connections()
     turns = _Turns()
     outbox: Any = CONTEXT.Queue()
     processes = [
@@ -104,6 +104,17 @@ def import_in_processes(
             if process.is_alive():
                 process.terminate()  # after a failure: their open transactions roll back
             process.join()
+
+
+def _release_connections() -> None:
+    """Close this process's connections, and its connection pools with their threads, before
+    forking: a child must never write to a socket its parent also uses, and a fork should
+    find no other thread running. Each child opens its own; this process reopens on next use."""
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+        pools = getattr(type(conn), "_connection_pools", {})  # Django's PostgreSQL backend, pool on
+        if conn.alias in pools:
+            conn.close_pool()  # type: ignore[attr-defined]
 
 
 def _in_order(outbox: Any, processes: list[Any]) -> Iterator[BatchOutcome]:

@@ -6,6 +6,8 @@ cannot see a test transaction), so each clears the tables it wrote."""
 import datetime
 import io
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -27,6 +29,7 @@ from contacts.importer import ImportFileError, contact_import, service
 from contacts.models import Contact, Email, Label, Phone, Submission
 from contacts.payload import contact_payload_from_info
 from contacts.reconcile import contact_append_or_create
+from tests.deploy.test_production_settings import ROOT, production_env
 from tests.importer.common import csv_bytes, jsonl, natural_state, row_by_row
 from tests.importer.test_equivalence import NOW, _seed, rows
 
@@ -166,3 +169,21 @@ def test_the_command_imports_with_workers(uses_processes: mock.MagicMock, tmp_pa
     assert "51 rows: 50 created, 0 appended, 0 unchanged, 1 rejected." in out.getvalue()
     assert "row 52: email (emails.0.email): Enter a valid email address." in out.getvalue()
     assert Contact.objects.count() == 50
+
+
+def test_the_command_with_production_settings_and_their_pool_imports_with_workers(tmp_path: Path) -> None:
+    """`manage.py import_contacts` as operators run it: crmsite.production (a psycopg pool per
+    process, whose threads and sockets must not reach the forked workers), default workers."""
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes(["email", "phone", "phoneCountry", "firstName"],
+                               [[f"p{n}@example.com", f"650-253-{n:04d}", "US", f"P{n}"] for n in range(300)]))
+    settings_dict = connection.settings_dict
+    env = production_env(DATABASE_URL=f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
+                                      f"{settings_dict['PORT']}/{settings_dict['NAME']}")
+    result = subprocess.run([sys.executable, "manage.py", "import_contacts", str(path), "--workers", "2",
+                             "--batch-size", "20", "--no-progress"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "300 rows: 300 created, 0 appended, 0 unchanged, 0 rejected." in result.stdout
+    assert Contact.objects.count() == 300
+    assert Phone.objects.get(key="+16502530299").contact_id == Email.objects.get(key="p299@example.com").contact_id

@@ -18,14 +18,14 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contacts.enums import Channel
-from contacts.importer import ImportFileError, contact_import, service
+from contacts.importer import ImportFileError, contact_import, run, service
 from contacts.models import Contact, Email, Label, Phone, Submission
 from contacts.payload import contact_payload_from_info
 from contacts.reconcile import contact_append_or_create
@@ -187,3 +187,24 @@ def test_the_command_with_production_settings_and_their_pool_imports_with_worker
     assert "300 rows: 300 created, 0 appended, 0 unchanged, 0 rejected." in result.stdout
     assert Contact.objects.count() == 300
     assert Phone.objects.get(key="+16502530299").contact_id == Email.objects.get(key="p299@example.com").contact_id
+
+
+def test_a_failing_worker_stops_the_import_and_the_command_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_bytes(["email"], [[f"p{n}@example.com"] for n in range(40)]))
+    real = run.reconcile_batch
+
+    def fails_on_p25(rows: Any, **kwargs: Any) -> Any:
+        if any(e.key == "p25@example.com" for row in rows for e in row.payload.emails):
+            raise RuntimeError("disk full")
+        return real(rows, **kwargs)
+
+    with mock.patch.object(run, "reconcile_batch", fails_on_p25), pytest.raises(CommandError) as error:
+        call_command("import_contacts", str(path), "--workers", "2", "--batch-size", "5", "--no-progress",
+                     stdout=io.StringIO())
+    assert "contact-import-1 failed" in str(error.value) and "RuntimeError: disk full" in str(error.value)
+    assert "importing the file again is safe" in str(error.value)
+    # The batches before the failed one (rows 1-25) are in; the failed batch wrote nothing.
+    imported = set(Email.objects.values_list("key", flat=True))
+    assert {f"p{n}@example.com" for n in range(25)} <= imported
+    assert not imported & {f"p{n}@example.com" for n in range(25, 30)}

@@ -19,9 +19,18 @@ from contacts.models import ExtendedField
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 5000
 MAX_WORKERS = 8
-# What `manage.py import_contacts` uses: a worker per core (each also reads the whole file, so
-# more than a few stop paying).
-DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use, not the host's
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# What `manage.py import_contacts` uses: a worker per core it may use (measured: more workers
+# than cores is slower), at most 4 (each also reads the whole file).
+DEFAULT_WORKERS = max(1, min(4, _cores()))
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,13 @@ class ImportWorkerError(Exception):
 @dataclass(frozen=True)
 class _Failed:
     worker: int
+    index: int  # the batch it was on (-1: before any)
     file_error: str | None  # an ImportFileError's message, raised again as one
     details: str
+
+
+class _Stopped(Exception):
+    """Another worker failed: this one starts no batch after the failed one."""
 
 
 @dataclass(frozen=True)
@@ -54,16 +59,22 @@ class _Finished:
 
 
 class _Turns:
-    """The shared turn counter: the highest batch index whose locks are all taken."""
+    """Shared by the workers: the highest batch index whose locks are all taken, and after a
+    failure the last batch that may still run."""
+
+    NO_STOP = 2**62
 
     def __init__(self) -> None:
         self.condition = CONTEXT.Condition()
         self.locked_upto = CONTEXT.Value("q", -1, lock=False)
+        self.last_batch = CONTEXT.Value("q", self.NO_STOP, lock=False)
 
     def for_batch(self, index: int) -> Turn:
         def wait() -> None:
             with self.condition:
-                self.condition.wait_for(lambda: self.locked_upto.value >= index - 1)
+                self.condition.wait_for(
+                    lambda: self.locked_upto.value >= index - 1 or index > self.last_batch.value)
+            self.check(index)
 
         def done() -> None:
             with self.condition:
@@ -72,6 +83,16 @@ class _Turns:
                     self.condition.notify_all()
 
         return Turn(wait=wait, done=done)
+
+    def check(self, index: int) -> None:
+        """Raise _Stopped when batch `index` comes after a failed one."""
+        if index > self.last_batch.value:
+            raise _Stopped
+
+    def stop_after(self, index: int) -> None:
+        with self.condition:
+            self.last_batch.value = min(self.last_batch.value, index)
+            self.condition.notify_all()
 
 
 def import_in_processes(
@@ -98,7 +119,7 @@ def import_in_processes(
     for process in processes:
         process.start()
     try:
-        yield from _in_order(outbox, processes)
+        yield from _in_order(outbox, processes, turns)
     finally:
         for process in processes:
             if process.is_alive():
@@ -117,10 +138,14 @@ def _release_connections() -> None:
             conn.close_pool()  # type: ignore[attr-defined]
 
 
-def _in_order(outbox: Any, processes: list[Any]) -> Iterator[BatchOutcome]:
+def _in_order(outbox: Any, processes: list[Any], turns: _Turns) -> Iterator[BatchOutcome]:
+    """The outcomes in file order. After a failure: no batch after the failed one starts, the
+    batches before it finish (a batch after it that already holds its locks may commit too),
+    then the failure is raised."""
     waiting: dict[int, BatchOutcome] = {}
     next_index = 0
     running = len(processes)
+    failure: _Failed | None = None
     while running:
         try:
             message = outbox.get(timeout=POLL_SECONDS)
@@ -129,17 +154,20 @@ def _in_order(outbox: Any, processes: list[Any]) -> Iterator[BatchOutcome]:
             if dead:
                 raise ImportWorkerError(f"{dead[0].name} stopped (exit code {dead[0].exitcode}).") from None
             continue
-        if isinstance(message, _Failed):
-            if message.file_error is not None:
-                raise ImportFileError(message.file_error)
-            raise ImportWorkerError(f"contact-import-{message.worker} failed:\n{message.details}")
-        if isinstance(message, _Finished):
+        if isinstance(message, (_Failed, _Finished)):
             running -= 1
+            if isinstance(message, _Failed):
+                turns.stop_after(message.index)
+                failure = failure or message
             continue
         waiting[message.index] = message
-        while next_index in waiting:
+        while failure is None and next_index in waiting:
             yield waiting.pop(next_index)
             next_index += 1
+    if failure is not None:
+        if failure.file_error is not None:
+            raise ImportFileError(failure.file_error)
+        raise ImportWorkerError(f"contact-import-{failure.worker} failed:\n{failure.details}")
     assert not waiting, "every batch's outcome comes back"
 
 
@@ -155,18 +183,30 @@ def _worker(
     turns: _Turns,
     outbox: Any,
 ) -> None:
+    current = -1
+
+    def mine(index: int) -> bool:
+        nonlocal current
+        turns.check(index)
+        if index % workers != worker:
+            return False
+        current = index
+        return True
+
     try:
         with path.open("rb") as stream:
             for outcome in import_batches(
                 stream, file_format, extended_types=extended_types, batch_size=batch_size, max_keys=max_keys,
-                now=now, dry_run=False, mine=lambda index: index % workers == worker, turn=turns.for_batch,
+                now=now, dry_run=False, mine=mine, turn=turns.for_batch,
             ):
                 outbox.put(outcome)
         outbox.put(_Finished(worker))
+    except _Stopped:
+        outbox.put(_Finished(worker))
     except ImportFileError as exc:
-        outbox.put(_Failed(worker, str(exc), ""))
+        outbox.put(_Failed(worker, current, str(exc), ""))
     except BaseException:
-        outbox.put(_Failed(worker, None, traceback.format_exc()))
+        outbox.put(_Failed(worker, current, None, traceback.format_exc()))
     finally:
         connections.close_all()
         outbox.close()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,8 +196,11 @@ def test_a_failing_worker_stops_the_import_and_the_command_says_so(tmp_path: Pat
     real = run.reconcile_batch
 
     def fails_on_p25(rows: Any, **kwargs: Any) -> Any:
-        if any(e.key == "p25@example.com" for row in rows for e in row.payload.emails):
+        keys = {e.key for row in rows for e in row.payload.emails}
+        if "p25@example.com" in keys:  # batch 5 (rows 26-30), worker 1: fails at once
             raise RuntimeError("disk full")
+        if "p20@example.com" in keys:  # batch 4, worker 0: still running when batch 5 fails
+            time.sleep(0.5)
         return real(rows, **kwargs)
 
     with mock.patch.object(run, "reconcile_batch", fails_on_p25), pytest.raises(CommandError) as error:
@@ -204,7 +208,8 @@ def test_a_failing_worker_stops_the_import_and_the_command_says_so(tmp_path: Pat
                      stdout=io.StringIO())
     assert "contact-import-1 failed" in str(error.value) and "RuntimeError: disk full" in str(error.value)
     assert "importing the file again is safe" in str(error.value)
-    # The batches before the failed one (rows 1-25) are in; the failed batch wrote nothing.
+    # Every batch before the failed one is in, also the one still running when it failed;
+    # the failed batch wrote nothing.
     imported = set(Email.objects.values_list("key", flat=True))
     assert {f"p{n}@example.com" for n in range(25)} <= imported
     assert not imported & {f"p{n}@example.com" for n in range(25, 30)}

@@ -26,10 +26,15 @@ wsgi_app = "crmsite.wsgi:application"  # used when the command line names no app
 bind = [b.strip() for b in os.environ["BIND"].split(",") if b.strip()] if os.environ.get("BIND", "").strip() \
     else [f"127.0.0.1:{_int('PORT', 8000)}"]
 
-# Sync workers: one request at a time per process, each process with its own connection pool.
+# gthread workers, one request thread each by default: a process serves one request at a
+# time, with its own connection pool, as a sync worker would; but its main loop keeps telling
+# the arbiter it is alive while the request thread works, so a long download (an export of a
+# million contacts takes over a minute) is not killed at `timeout` mid-response, as a sync
+# worker's would be (tests/deploy/test_long_downloads.py).
+worker_class = "gthread"
 workers = _int("WEB_CONCURRENCY", 2 * _cores() + 1)
-threads = _int("GUNICORN_THREADS", 1)  # >1 switches to gthread workers; raise DB_POOL_MAX_SIZE to match
-timeout = _int("GUNICORN_TIMEOUT", 30)  # a worker silent this long is killed and replaced
+threads = _int("GUNICORN_THREADS", 1)  # requests at once per process; raise DB_POOL_MAX_SIZE to match
+timeout = _int("GUNICORN_TIMEOUT", 30)  # a worker process whose main loop is silent this long is replaced
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)  # behind a proxy that reuses connections
 max_requests = _int("GUNICORN_MAX_REQUESTS", 0)  # 0: workers are never recycled

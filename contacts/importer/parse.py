@@ -41,10 +41,21 @@ SCALAR_COLUMNS = ("company", "jobTitle", "birthdate", "locale", "picture")
 ADDRESS_COLUMNS = ("addressLine1", "addressLine2", "city", "subdivision", "postalCode", "country")
 LABELS_COLUMN = "labels"  # label keys separated by ";"
 EXTENDED_PREFIX = "ext."
+# What a CSV export (contacts/export.py) writes besides the columns above, so that an export
+# imports as it is: every email and every phone (international form), `;`-separated, after
+# the single-value columns; and the export's own read-only columns, which are ignored.
+EMAILS_LIST_COLUMN = "emails"
+PHONES_LIST_COLUMN = "phones"
+LIST_SEPARATOR = ";"
+IGNORED_COLUMNS = ("id", "createdDate", "updatedDate", "source", "member")
 CSV_COLUMNS = (
     *NAME_COLUMNS, *EMAIL_COLUMNS, *PHONE_COLUMNS, *PHONE_COLUMNS.values(), *SCALAR_COLUMNS, LABELS_COLUMN,
-    *ADDRESS_COLUMNS,
+    *ADDRESS_COLUMNS, EMAILS_LIST_COLUMN, PHONES_LIST_COLUMN, *IGNORED_COLUMNS,
 )
+# The export writes a free-text cell that a spreadsheet would run as a formula with a leading
+# apostrophe (the spreadsheet convention for "this is text"); the import takes it off again.
+FREE_TEXT_COLUMNS = ("firstName", "lastName", "company", "jobTitle")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -172,22 +183,28 @@ def _check_header(header: list[str]) -> None:
 def csv_row_info(cells: Mapping[str, str], extended_types: Mapping[str, str]) -> tuple[dict[str, Any], Mapping[str, str]]:
     """One CSV row as a ContactInfo mapping, and which column each part came from."""
     given = {k: v for k, v in cells.items() if v.strip()}
+    for col in FREE_TEXT_COLUMNS:
+        if col in given and given[col].startswith("'") and given[col][1:].startswith(FORMULA_TRIGGERS):
+            given[col] = given[col][1:]
     info: dict[str, Any] = {}
     name = {part: given[col] for col, part in NAME_COLUMNS.items() if col in given}
     if name:
         info["name"] = name
-    emails = [col for col in EMAIL_COLUMNS if col in given]
+    emails = [{"email": given[col]} for col in EMAIL_COLUMNS if col in given]
+    emails += _list_items(given.get(EMAILS_LIST_COLUMN), "email", {item["email"].strip() for item in emails})
     if emails:
-        info["emails"] = [{"email": given[col]} for col in emails]
-    phones = [col for col in PHONE_COLUMNS if col in given]
-    if phones:
-        info["phones"] = []
-        for col in phones:
+        info["emails"] = emails
+    phones: list[dict[str, str]] = []
+    for col in PHONE_COLUMNS:
+        if col in given:
             item = {"phone": given[col]}
             country_col = PHONE_COLUMNS[col]
             if country_col in given:
                 item["countryCode"] = given[country_col]
-            info["phones"].append(item)
+            phones.append(item)
+    phones += _list_items(given.get(PHONES_LIST_COLUMN), "phone", {item["phone"].strip() for item in phones})
+    if phones:
+        info["phones"] = phones
     for col in SCALAR_COLUMNS:
         if col in given:
             info[col] = given[col]
@@ -205,6 +222,20 @@ def csv_row_info(cells: Mapping[str, str], extended_types: Mapping[str, str]) ->
     return info, _source_columns(tuple(given))
 
 
+def _list_items(cell: str | None, name: str, already: set[str]) -> list[dict[str, str]]:
+    """A `;`-separated list cell as items, without the ones a single-value column already gave
+    (an export repeats its primary email in `email` and in `emails`)."""
+    if cell is None:
+        return []
+    items: list[dict[str, str]] = []
+    for value in cell.split(LIST_SEPARATOR):
+        text = value.strip()
+        if text and text not in already:
+            already.add(text)
+            items.append({name: text})
+    return items
+
+
 @lru_cache(maxsize=1024)
 def _source_columns(given: tuple[str, ...]) -> Mapping[str, str]:
     """ContactInfo path prefix → the CSV column it came from, for the columns a row fills in
@@ -214,6 +245,10 @@ def _source_columns(given: tuple[str, ...]) -> Mapping[str, str]:
         columns.update({f"name.{part}": col for col, part in NAME_COLUMNS.items()})
     emails = [col for col in EMAIL_COLUMNS if col in given]
     columns.update({f"emails.{i}": col for i, col in enumerate(emails)})
+    if EMAILS_LIST_COLUMN in given:  # the list's items come after: any other index is its
+        columns["emails"] = EMAILS_LIST_COLUMN
+    if PHONES_LIST_COLUMN in given:
+        columns["phones"] = PHONES_LIST_COLUMN
     for i, col in enumerate(col for col in PHONE_COLUMNS if col in given):
         columns[f"phones.{i}.phone"] = col
         columns[f"phones.{i}.countryCode"] = PHONE_COLUMNS[col]

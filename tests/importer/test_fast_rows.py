@@ -52,6 +52,9 @@ CELLS: dict[str, Any] = {
     "locale": LOCALES, "picture": st.sampled_from(["https://example.com/a.png", "not a url"]), "labels": LABELS,
     "addressLine1": TEXT, "addressLine2": TEXT, "city": TEXT, "subdivision": TEXT, "postalCode": TEXT,
     "country": COUNTRIES, "ext.custom.budget": EXTENDED, "ext.custom.notes": EXTENDED,
+    "emails": st.lists(EMAILS, max_size=3).map(";".join), "phones": st.lists(PHONES, max_size=3).map(";".join),
+    "id": st.just("0b3c…"), "createdDate": st.just("2026-01-01T00:00:00+00:00"), "updatedDate": st.just(""),
+    "source": st.just("IMPORT"), "member": st.sampled_from(["true", "false"]),
 }
 assert set(CELLS) - {"ext.custom.budget", "ext.custom.notes"} == set(CSV_COLUMNS)
 

@@ -153,6 +153,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 # Counters live in the cache above: set REDIS_URL when several processes serve.
 CRM_THROTTLE_CLIENT = env("CRM_THROTTLE_CLIENT", default="60/min")  # per client address
 CRM_THROTTLE_IDENTITY = env("CRM_THROTTLE_IDENTITY", default="10/min")  # per submitted email/phone
+# Advisory locks one bulk import holds at once (its running batches share them; README "Bulk
+# import"). They take slots in PostgreSQL's shared lock table, max_locks_per_transaction ×
+# max_connections (6,400 by default), which every session needs: raise with that setting.
+CRM_IMPORT_LOCK_BUDGET = env.int("CRM_IMPORT_LOCK_BUDGET", default=2500)
 # Proxies in front of the app that append to X-Forwarded-For; 0: the client is REMOTE_ADDR.
 REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=0)
 

@@ -13,10 +13,6 @@ from contacts.importer.batch import RowResult, reconcile_batch
 from contacts.importer.parse import ReadProgress, SourceRow, read_rows
 from contacts.importer.rows import BadRow, RowValidator, ValidRow, check_references
 
-# Advisory locks live in PostgreSQL's shared lock table (max_locks_per_transaction × connections,
-# 6,400 slots by default, shared with every other session): a batch stops taking keys here
-# (the budget is shared by the batches that run at once).
-MAX_KEYS_PER_BATCH = 2500
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from contacts.importer.parallel import import_in_processes
 from contacts.importer.report import ImportReport
-from contacts.importer.run import MAX_KEYS_PER_BATCH, BatchOutcome, import_batches
+from contacts.importer.run import BatchOutcome, import_batches
 from contacts.models import ExtendedField
 
 DEFAULT_BATCH_SIZE = 1000
@@ -83,11 +84,11 @@ def contact_import(
     if workers > 1 and path is not None and not dry_run and _can_fork_connections():
         outcomes = import_in_processes(
             path, file_format, workers=workers, extended_types=extended_types, batch_size=batch_size,
-            max_keys=MAX_KEYS_PER_BATCH // workers, now=now,
+            max_keys=_lock_budget() // workers, now=now,
         )
     else:
         outcomes = import_batches(stream, file_format, extended_types=extended_types, batch_size=batch_size,
-                                  max_keys=MAX_KEYS_PER_BATCH, now=now, dry_run=dry_run)
+                                  max_keys=_lock_budget(), now=now, dry_run=dry_run)
     report = ImportReport(dry_run=dry_run, results=[] if keep_results else None)
     done = 0
     for outcome in outcomes:
@@ -100,6 +101,13 @@ def contact_import(
             on_progress(Progress(done, outcome.bytes_read, total_bytes, time.monotonic() - started))
     report.bad_rows.sort(key=lambda bad: bad.number)
     return report
+
+
+def _lock_budget() -> int:
+    """Match keys (so advisory locks) the batches running at once may hold in all: they take
+    slots in PostgreSQL's shared lock table, which every session needs
+    (settings.CRM_IMPORT_LOCK_BUDGET). A batch ends early when it reaches its share."""
+    return max(1, int(settings.CRM_IMPORT_LOCK_BUDGET))
 
 
 def _file_path(stream: IO[bytes]) -> Path | None:

@@ -14,7 +14,6 @@ from contacts.importer.parse import ReadProgress, SourceRow, read_rows
 from contacts.importer.rows import BadRow, RowValidator, ValidRow, check_references
 
 
-
 @dataclass(frozen=True)
 class BatchOutcome:
     index: int  # the batch's place in the file, from 0

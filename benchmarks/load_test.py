@@ -5,7 +5,8 @@
 
 DATABASE_URL only says which PostgreSQL server to use: the script drops and creates its own
 database there (`crmsite_load_bench`, or --database), migrates it, and starts gunicorn with
---workers sync workers (`crmsite.settings`, CONN_MAX_AGE=60, throttles off) on a socket it
+--workers gthread workers of one thread each, as crmsite/gunicorn.conf.py runs them
+(`crmsite.settings`, CONN_MAX_AGE=60, throttles off) on a socket it
 bound itself (so the port cannot be taken in between). It then fires --requests POSTs,
 --concurrency at a time, at `/api/contacts/append-or-create/`, drawn from a small pool of
 people (--people): emails in mixed case, phones in several formats, email only, phone only,
@@ -356,9 +357,10 @@ class Server:
 
 @contextlib.contextmanager
 def gunicorn(settings_module: str, db_url: str, workers: int, log_dir: Path | str | None = None) -> Iterator[Server]:
-    """gunicorn with `workers` sync workers serving crmsite.wsgi, stopped (its whole process
-    group) however the block ends. The listening socket is bound here, on port 0, and handed
-    to gunicorn as `fd://N`: no other process can take the port between choosing and binding."""
+    """gunicorn with `workers` gthread workers (one thread each, as in production) serving
+    crmsite.wsgi, stopped (its whole process group) however the block ends. The listening
+    socket is bound here, on port 0, and handed to gunicorn as `fd://N`: no other process can
+    take the port between choosing and binding."""
     log_dir = Path(log_dir or tempfile.gettempdir())
     log_path = log_dir / f"gunicorn-{settings_module.replace('.', '_')}-{os.getpid()}-{time.time_ns()}.log"
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -371,7 +373,8 @@ def gunicorn(settings_module: str, db_url: str, workers: int, log_dir: Path | st
         command = [
             *_gunicorn_command(),
             "--workers", str(workers),
-            "--worker-class", "sync",
+            "--worker-class", "gthread",
+            "--threads", "1",
             "--bind", f"fd://{fd}",
             "--backlog", "2048",
             "--chdir", str(ROOT),
@@ -675,7 +678,7 @@ def run_naive(db_url: str, pool: Sequence[Person], plan: Sequence[Planned], *, c
 
 def run_both(ours_url: str, naive_url: str, pool: Sequence[Person], plan: Sequence[Planned], *, concurrency: int,
              workers: int, rounds: int, log_dir: Path | str | None = None) -> tuple[Run, Run]:
-    """Both servers up at once (an idle sync worker costs nothing), the stream cut into
+    """Both servers up at once (an idle worker costs nothing), the stream cut into
     `rounds` consecutive slices fired at ours, then at naive, in turn: on a shared machine a
     burst of other work then slows both sides alike instead of skewing the ratio."""
     browsers = {OURS_PATH: new_browsers(pool), NAIVE_PATH: new_browsers(pool)}
@@ -723,7 +726,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000, help="timed requests per endpoint (1000)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight at once (32)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (4)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (4)")
     parser.add_argument("--people", type=int, default=25, help="size of the pool of people (25)")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the request stream")
     parser.add_argument("--database", default="crmsite_load_bench", help="database to drop, create and use")

@@ -49,7 +49,7 @@ class Contact(models.Model):
     last_activity_type = models.CharField(max_length=48, choices=ActivityType.choices, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_sources",
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_sources", db_index=False,
         help_text="Set when staff merged this contact into another; its id then resolves to that one.",
     )
 
@@ -69,6 +69,8 @@ class Contact(models.Model):
             models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
             models.Index(fields=["last_activity_at", "id"], name="contact_last_activity_idx"),
             models.Index(fields=["source_type", "created_at", "id"], name="contact_source_created_idx"),
+            # Almost every contact has none: only the merged ones are indexed (migration 0006).
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="contact_merged_into_idx"),
         ]
 
     def __str__(self) -> str:
@@ -79,7 +81,7 @@ class Contact(models.Model):
 class Email(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
     email = models.CharField(max_length=limits.EMAIL, help_text="As given, trimmed.")
-    key = models.CharField(max_length=limits.EMAIL, unique=True, help_text="Normalised match key.")
+    key = models.CharField(max_length=limits.EMAIL, help_text="Normalised match key (unique, see Meta).")
     tag = models.CharField(max_length=16, choices=EmailTag.choices, default=EmailTag.UNTAGGED)
     primary = models.BooleanField(default=False)
     created_at = models.DateTimeField()
@@ -87,6 +89,9 @@ class Email(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            # A constraint, not `unique=True`, which on PostgreSQL adds a second, LIKE index
+            # (varchar_pattern_ops) that no query uses: keys are only looked up whole.
+            models.UniqueConstraint(fields=["key"], name="unique_email_key"),
             models.UniqueConstraint(fields=["contact"], condition=Q(primary=True), name="one_primary_email"),
         ]
 
@@ -99,7 +104,7 @@ class Phone(models.Model):
     phone = models.CharField(max_length=limits.PHONE, help_text="As given, trimmed.")
     country_code = models.CharField(max_length=limits.COUNTRY_CODE, blank=True)
     e164 = PhoneNumberField(blank=True, help_text="Empty when the number is not valid for its country.")
-    key = models.CharField(max_length=32, unique=True, help_text="E.164, or +country code and digits.")
+    key = models.CharField(max_length=32, help_text="E.164, or +country code and digits (unique, see Meta).")
     tag = models.CharField(max_length=16, choices=PhoneTag.choices, default=PhoneTag.UNTAGGED)
     primary = models.BooleanField(default=False)
     created_at = models.DateTimeField()
@@ -107,6 +112,7 @@ class Phone(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="unique_phone_key"),  # see Email
             models.UniqueConstraint(fields=["contact"], condition=Q(primary=True), name="one_primary_phone"),
         ]
 
@@ -115,7 +121,8 @@ class Phone(models.Model):
 
 
 class Address(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="addresses")
+    # No index of its own: unique_address_per_contact (contact, key) serves it.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="addresses", db_index=False)
     tag = models.CharField(max_length=16, choices=AddressTag.choices, default=AddressTag.UNTAGGED)
     address_line1 = models.CharField(max_length=limits.ADDRESS_LINE, blank=True)
     address_line2 = models.CharField(max_length=limits.ADDRESS_LINE, blank=True)
@@ -157,7 +164,8 @@ class Label(models.Model):
 
 
 class ContactLabel(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
+    # No index of its own: unique_contact_label (contact, label) serves it.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, db_index=False)
     label = models.ForeignKey(Label, on_delete=models.CASCADE)
     created_at = models.DateTimeField()
 
@@ -230,10 +238,11 @@ class Submission(models.Model):
     payload = models.JSONField(help_text="The contact info as submitted.")
     message = models.TextField(blank=True, max_length=limits.MESSAGE)
     visitor = models.ForeignKey(
-        VisitorSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+        VisitorSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions", db_index=False
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions",
+        db_index=False,
     )
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="submissions")
     identity_type = models.CharField(max_length=32, choices=IdentityType.choices)
@@ -244,6 +253,13 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Imports and API calls store no visitor, imports and anonymous calls no user: only
+        # the rows that have one are indexed (what `visitor=…`, `user=…` and the deletes'
+        # SET NULL look up), so those rows cost no index entry (migration 0006).
+        indexes = [
+            models.Index(fields=["visitor"], condition=Q(visitor__isnull=False), name="submission_visitor_idx"),
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="submission_user_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.created_at:%Y-%m-%d %H:%M} → {self.contact_id}"

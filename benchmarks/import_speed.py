@@ -21,10 +21,13 @@ phone, spelt another way), so before each run the database is reset to the same 
   faster on this machine;
 - django-import-export 4.4 with a `ModelResource` for `Contact` (first name, last name,
   company, job title; it creates a contact per row and does none of the matching, emails,
-  phones or ledger): its default `import_data`, and with `use_bulk=True`; it is slow, so it
-  imports the first --peer-rows rows (default 20,000) and its rows/s is reported for those.
+  phones or ledger): its default `import_data`, and with `use_bulk=True`, each on the whole
+  file (--peer-rows N imports only the first N rows, for a quicker run);
+- the export: `benchmarks/export_speed.py`'s measurement at --export-contacts contacts
+  (default 1,000,000, seeded by SQL in a database of its own; 0 skips it), CSV and JSONL
+  through the service and CSV through the API, with each export's peak memory.
 
-It prints rows/s for each and the ratios.
+It prints rows/s for each and the ratios. About 20 minutes with the defaults.
 """
 
 import argparse
@@ -253,7 +256,10 @@ def run_peer(path: Path, rows: int, use_bulk: bool) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--peer-rows", type=int, default=20_000)
+    parser.add_argument("--peer-rows", type=int, default=None,
+                        help="Rows django-import-export imports (default: the whole file).")
+    parser.add_argument("--export-contacts", type=int, default=1_000_000,
+                        help="Contacts to seed and export for the export rows/s (0: skip the export).")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=None,
                         help="Our worker processes (default: manage.py import_contacts' default, one per core).")
@@ -275,6 +281,7 @@ def main() -> None:
     from contacts.models import Contact, Label, Submission
 
     args.workers = args.workers or DEFAULT_WORKERS
+    peer_rows = args.rows if args.peer_rows is None else min(args.peer_rows, args.rows)
 
     Label.objects.get_or_create(key="newsletter", defaults={"display_name": "Newsletter"})
     seeded_people = (args.rows + 9) // 10  # rows i%10<3 refer to person i//10
@@ -307,7 +314,7 @@ def main() -> None:
 
         for use_bulk in (False, True):
             reset(seeded_people)
-            elapsed, n = run_peer(path, args.peer_rows, use_bulk)
+            elapsed, n = run_peer(path, peer_rows, use_bulk)
             name = "django-import-export 4.4, " + ("use_bulk=True" if use_bulk else "default")
             print(f"{name}: {n:,} rows in {elapsed:.1f} s", flush=True)
             table.append((name, n, elapsed))
@@ -334,6 +341,14 @@ def main() -> None:
 
         connections.close_all()
         drop_database(base, args.database)
+    if args.export_contacts:
+        from benchmarks.export_speed import print_table, run_export_benchmark
+
+        print()
+        print(f"Export of {args.export_contacts:,} contacts (benchmarks/export_speed.py):", flush=True)
+        results = run_export_benchmark(base, sizes=(args.export_contacts,))
+        print()
+        print_table(results)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import StreamingHttpResponse
 
+from contacts.backoffice.keyset import beyond
 from contacts.backoffice.representation import contact_representation
 from contacts.models import Address, Contact, ContactLabel, Email, Label, Phone
 from members.models import Member
@@ -69,10 +70,7 @@ def _keyset_pages(rows: QuerySet[Any], *, chunk_size: int) -> Iterator[list[tupl
     while True:
         page = rows
         if after is not None:
-            created, pk = after
-            # The `>=` bound is what lets PostgreSQL start the index scan at the cursor; the OR
-            # alone would be a filter on every row before it.
-            page = rows.filter(Q(created_at__gt=created) | Q(pk__gt=pk), created_at__gte=created)
+            page = rows.filter(beyond("created_at", *after, descending=False))
         chunk = list(page[:chunk_size])
         if not chunk:
             return

@@ -61,6 +61,14 @@ def decode_cursor(text: str) -> Cursor:
     return cursor
 
 
+def beyond(field: str, value: Any, pk: Any, *, descending: bool) -> Q:
+    """The rows after `(value, pk)` in the order `(field, pk)` (descending: before it). The
+    inclusive bound on `field` is what lets PostgreSQL start the index scan at the position;
+    the OR alone would be a filter on every row before it."""
+    strict, inclusive = ("lt", "lte") if descending else ("gt", "gte")
+    return Q(**{f"{field}__{inclusive}": value}) & (Q(**{f"{field}__{strict}": value}) | Q(**{f"pk__{strict}": pk}))
+
+
 @dataclass(frozen=True)
 class Page(Generic[Row]):
     rows: list[Row]
@@ -74,10 +82,7 @@ def keyset_page(queryset: QuerySet[Row], *, order: KeysetOrder, limit: int, curs
     descending = order.descending != backwards  # the direction this query scans in
     field = order.field
     if cursor is not None:
-        strict, inclusive = ("lt", "lte") if descending else ("gt", "gte")
-        queryset = queryset.filter(**{f"{field}__{inclusive}": cursor.value}).filter(
-            Q(**{f"{field}__{strict}": cursor.value}) | Q(**{f"pk__{strict}": cursor.id})
-        )
+        queryset = queryset.filter(beyond(field, cursor.value, cursor.id, descending=descending))
     ordering = [f"-{field}", "-pk"] if descending else [field, "pk"]
     rows = list(queryset.order_by(*ordering)[: limit + 1])
     more = len(rows) > limit

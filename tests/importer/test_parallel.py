@@ -166,7 +166,10 @@ def test_the_command_imports_with_workers(uses_processes: mock.MagicMock, tmp_pa
     path.write_bytes(csv_bytes(["email", "firstName"], [[f"p{n}@example.com", f"P{n}"] for n in range(50)]
                                + [["nope", "X"]]))
     out = io.StringIO()
-    call_command("import_contacts", str(path), "--workers", "2", "--batch-size", "7", "--no-progress", stdout=out)
+    with pytest.raises(CommandError) as rejected:
+        call_command("import_contacts", str(path), "--workers", "2", "--batch-size", "7", "--no-progress",
+                     stdout=out)
+    assert rejected.value.returncode == 3
     assert "51 rows: 50 created, 0 appended, 0 unchanged, 1 rejected." in out.getvalue()
     assert "row 52: email (emails.0.email): Enter a valid email address." in out.getvalue()
     assert Contact.objects.count() == 50

@@ -13,6 +13,7 @@ from contacts.importer.service import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, MAX_B
 BAR_WIDTH = 30
 LINE_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
 SHOWN_BAD_ROWS = 50
+ROWS_REJECTED = 3  # exit status: the import ran, but some rows were rejected (1: it failed, 0: every row is in)
 
 
 class ProgressBar:
@@ -98,3 +99,8 @@ class Command(BaseCommand):
             with open(options["errors_file"], "w", newline="", encoding="utf-8") as out:
                 report.write_errors_csv(out)
             self.stdout.write(f"Bad rows written to {options['errors_file']}.")
+        if report.rejected:
+            rows = "1 row" if report.rejected == 1 else f"{report.rejected:,} rows"
+            rest = "are valid" if options["dry_run"] else "are imported"
+            raise CommandError(f"{rows} rejected (exit status {ROWS_REJECTED}); the other rows {rest}.",
+                               returncode=ROWS_REJECTED)

@@ -26,7 +26,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import StreamingHttpResponse
 
 from contacts.backoffice.keyset import beyond
-from contacts.backoffice.representation import contact_representation
+from contacts.backoffice.representation import contact_representation, iso_text
 from contacts.models import Address, Contact, ContactLabel, Email, Label, Phone
 from members.models import Member
 
@@ -94,10 +94,6 @@ def _grouped(rows: Iterable[tuple[Any, ...]]) -> dict[Any, list[tuple[Any, ...]]
     return grouped
 
 
-def _iso(value: datetime.date | datetime.datetime | None) -> str:
-    return value.isoformat() if value is not None else ""
-
-
 def _cell_safe(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
@@ -116,11 +112,11 @@ def _csv_row(contact: tuple[Any, ...], emails: list[tuple[Any, ...]], phones: li
     phone = next((p for _c, p, primary in phones if primary), phones[0][1] if phones else "")
     return [
         str(pk), _cell_safe(first), _cell_safe(last), _cell_safe(company), _cell_safe(job_title),
-        _iso(birthdate), locale,
+        iso_text(birthdate) or "", locale,
         email, LIST_SEPARATOR.join(e for _c, e, _p in emails),
         phone, LIST_SEPARATOR.join(p for _c, p, _p in phones),
         LIST_SEPARATOR.join(key for _c, key in labels),
-        _iso(created), _iso(updated), source, "true" if is_member else "false",
+        iso_text(created) or "", iso_text(updated) or "", source, "true" if is_member else "false",
     ]
 
 

@@ -3,6 +3,7 @@ wrapper form (`emails: {items: [...]}`). One shape for get, query, update, label
 the JSONL export. Callers load contacts through `with_details` so a page of N contacts costs
 a fixed number of queries."""
 
+import datetime
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -20,8 +21,15 @@ def with_details(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
     )
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+def iso_text(value: datetime.date | datetime.datetime | None) -> str | None:
+    """A date as `YYYY-MM-DD`; a moment in UTC ending in `Z`, as DRF's DateTimeField writes the
+    other endpoints' dates (labels, submissions), so one API never mixes `Z` and `+00:00`."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    text = value.astimezone(datetime.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def contact_representation(contact: Contact) -> dict[str, Any]:
@@ -42,7 +50,7 @@ def contact_representation(contact: Contact) -> dict[str, Any]:
         "addresses": {"items": [_address(a) for a in contact.addresses.all()]},
         "company": contact.company,
         "jobTitle": contact.job_title,
-        "birthdate": _iso(contact.birthdate),
+        "birthdate": iso_text(contact.birthdate),
         "locale": contact.locale,
         "picture": contact.picture,
         "labelKeys": {"items": [label.key for label in contact.labels.all()]},
@@ -53,9 +61,9 @@ def contact_representation(contact: Contact) -> dict[str, Any]:
         "id": str(contact.pk),
         "revision": contact.revision,
         "source": {"sourceType": contact.source_type},
-        "createdDate": _iso(contact.created_at),
-        "updatedDate": _iso(contact.updated_at),
-        "lastActivity": {"activityDate": _iso(contact.last_activity_at), "activityType": contact.last_activity_type
+        "createdDate": iso_text(contact.created_at),
+        "updatedDate": iso_text(contact.updated_at),
+        "lastActivity": {"activityDate": iso_text(contact.last_activity_at), "activityType": contact.last_activity_type
                          or None},
         "primaryInfo": {
             "email": primary_email.email if primary_email else None,
@@ -88,7 +96,7 @@ def _member(contact: Contact) -> dict[str, Any] | None:
         return None
     return {
         "memberId": member.pk,
-        "signupDate": _iso(member.signup_date),
+        "signupDate": iso_text(member.signup_date),
         "email": member.user.email,
         "status": member.status,
     }

@@ -52,8 +52,8 @@ def test_csv_has_the_documented_header_and_one_row_per_contact_oldest_first(peop
         "phone": "+16502530000",
         "phones": "+16502530000;+442079460958",
         "labels": "custom.lead;custom.vip",
-        "createdDate": people["ari"].created_at.isoformat(),
-        "updatedDate": people["ari"].updated_at.isoformat(),
+        "createdDate": people["ari"].created_at.isoformat().replace("+00:00", "Z"),
+        "updatedDate": people["ari"].updated_at.isoformat().replace("+00:00", "Z"),
         "source": "WIX_FORMS",
         "member": "false",
     }

@@ -2,6 +2,7 @@
 cursor pages, a contact's submissions; tokens and staff sessions, scoped."""
 
 import datetime
+import re
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -87,6 +88,25 @@ def test_get_returns_the_contact_object(read_client, ari) -> None:
     assert contact["id"] == str(ari) and contact["revision"] == 1
     assert contact["primaryInfo"] == {"email": "ari@example.com", "phone": "(650) 253-0000"}
     assert contact["info"]["phones"]["items"][0]["e164Phone"] == "+16502530000"
+
+
+UTC_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
+
+
+def test_every_moment_is_utc_in_one_spelling(read_client, now) -> None:
+    """A client parses the contact's dates, its submissions' and the labels' the same way."""
+    Label.objects.create(key="custom.vip", display_name="VIP")
+    contact_id = make_contact({"emails": [{"email": "when@example.com"}], "labelKeys": ["custom.vip"]},
+                              now=now)
+    member_signup(email="when@example.com", password="a long passphrase 1", first_name="", last_name="",
+                  visitor=None, now=now)
+    contact = read_client.get(contact_url(contact_id)).json()["contact"]
+    submission = read_client.get(contact_url(contact_id) + "submissions/").json()["submissions"][0]
+    label = read_client.get("/api/labels/").json()["labels"][0]
+    moments = [contact["createdDate"], contact["updatedDate"], contact["lastActivity"]["activityDate"],
+               contact["memberInfo"]["signupDate"], submission["createdDate"], label["createdDate"]]
+    assert all(UTC_MOMENT.fullmatch(m) for m in moments), moments
+    assert datetime.datetime.fromisoformat(contact["createdDate"]) == Contact.objects.get(pk=contact_id).created_at
 
 
 def test_a_merged_id_resolves_to_its_target(read_client, ari) -> None:

@@ -97,7 +97,7 @@ def test_updated_date_moves_and_created_date_does_not(write_client, ari) -> None
     body = patch(write_client, ari, 1, {"company": "B"}).json()["contact"]
     after = Contact.objects.get(pk=ari)
     assert after.updated_at > before.updated_at and after.created_at == before.created_at
-    assert body["updatedDate"] == after.updated_at.isoformat()
+    assert body["updatedDate"] == after.updated_at.isoformat().replace("+00:00", "Z")
 
 
 # --- replace semantics ------------------------------------------------------------------------------
